@@ -1,0 +1,108 @@
+"""The app factory: extensions, blueprints, error handlers and CLI; nothing else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+
+from config import BASE_DIR, DEV_SECRET_KEY, INSTANCE_DIR, Config, config_for
+from bookings.extensions import csrf, db, login_manager, migrate
+
+
+def create_app(config: str | type[Config] | None = None, **overrides: object) -> Flask:
+    """Build the app for a named config ('development', 'test', 'production') or a config class."""
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder=str(BASE_DIR / "templates"),
+        static_folder=str(BASE_DIR / "static"),
+    )
+    config_class = config if isinstance(config, type) else config_for(config)
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    _refuse_insecure_secret(app)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    _init_extensions(app)
+    _init_templates(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _refuse_insecure_secret(app: Flask) -> None:
+    secret = app.config.get("SECRET_KEY") or ""
+    if app.config.get("ENV_NAME") == "production" and (len(secret) < 32 or secret == DEV_SECRET_KEY):
+        raise RuntimeError(
+            "SECRET_KEY must be set to a random value of at least 32 characters in production "
+            "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+        )
+    if not secret:
+        raise RuntimeError("SECRET_KEY is not set.")
+
+
+def _init_extensions(app: Flask) -> None:
+    from bookings.core.db import configure_engine
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+
+    # Every model must be imported before migrations or create_all look at the metadata.
+    from bookings import models  # noqa: F401
+
+
+def _init_templates(app: Flask) -> None:
+    from govuk_frontend_wtf.main import WTFormsHelpers
+
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(BASE_DIR / "templates")),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    WTFormsHelpers(app)
+
+    from bookings.site.templating import register_template_helpers
+
+    register_template_helpers(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from bookings.accounts import auth  # noqa: F401  registers the user loader
+    from bookings.accounts.views import bp as accounts_bp
+    from bookings.api import bp as api_bp
+    from bookings.booking.views import bp as booking_bp
+    from bookings.catalogue.views import bp as catalogue_bp
+    from bookings.site.views import bp as site_bp
+
+    app.register_blueprint(site_bp)
+    app.register_blueprint(catalogue_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(booking_bp)
+    app.register_blueprint(api_bp)
+
+    from bookings.site.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def _register_cli(app: Flask) -> None:
+    from bookings.cli import bookings_cli
+
+    app.cli.add_command(bookings_cli)

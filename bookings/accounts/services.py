@@ -1,0 +1,1 @@
+"""Accounts: creating users and admins, passwords, API tokens."""

@@ -1,0 +1,191 @@
+"""Rule 1, no overbooking: the only code that counts or takes places.
+
+For every event, at every commit:
+    confirmed places + unexpired held places + unexpired offered places <= capacity
+and the same for each ticket type with its own cap.
+
+Counting is a pure function (`compute_availability`) over the event's
+capacity, the rates' caps and the live claims at `now`; an expired hold or
+offer stops counting at once, whether or not a sweep has run (rule 2).
+
+Places are taken only through `take_places`, which refuses to run outside a
+write transaction and locks the event first: a row lock (`SELECT ... FOR
+UPDATE`) on PostgreSQL, the database write lock (`BEGIN IMMEDIATE`) on
+SQLite. The caller inserts its rows in the same transaction, so two takers
+can never both see the same free place.
+
+The areas that hold places (bookings, waiting-list offers) sit above this
+module and register a *place source*: a query giving (event_id,
+ticket_type_id, places) of their live claims at `now`. This module imports
+none of them. No Flask imports here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Select, func, select, union_all
+
+from bookings.catalogue.models import Event, TicketType
+from bookings.core.db import in_write_transaction
+from bookings.core.errors import SoldOut
+from bookings.extensions import db
+
+# A place source: (event ids, now) -> SELECT event_id, ticket_type_id, places (one row per claim or group).
+PlaceSource = Callable[[Iterable[int], datetime], Select]
+# Called inside the locked transaction before open sale, so that freed places reach the waiting list first.
+BeforeSaleHook = Callable[[int, datetime], None]
+
+_sources: dict[str, PlaceSource] = {}
+_before_sale_hooks: dict[str, BeforeSaleHook] = {}
+
+
+def register_source(name: str, source: PlaceSource) -> None:
+    """Make a kind of claim count against capacity (called once, at import of its area)."""
+    _sources[name] = source
+
+
+def register_before_sale_hook(name: str, hook: BeforeSaleHook) -> None:
+    _before_sale_hooks[name] = hook
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Places claimed on one rate; `expires_at` None means it does not expire (confirmed)."""
+
+    ticket_type_id: int
+    places: int
+    expires_at: datetime | None = None
+
+    def is_live(self, now: datetime) -> bool:
+        return self.expires_at is None or self.expires_at > now
+
+
+@dataclass(frozen=True)
+class Availability:
+    capacity: int
+    taken: int
+    taken_by_type: Mapping[int, int] = field(default_factory=dict)
+    caps: Mapping[int, int | None] = field(default_factory=dict)
+
+    @property
+    def places_left(self) -> int:
+        return max(0, self.capacity - self.taken)
+
+    def places_left_for(self, ticket_type_id: int) -> int:
+        """Places left on one rate: the event's, further limited by the rate's own cap."""
+        left = self.places_left
+        cap = self.caps.get(ticket_type_id)
+        if cap is not None:
+            left = min(left, max(0, cap - self.taken_by_type.get(ticket_type_id, 0)))
+        return left
+
+
+def compute_availability(
+    capacity: int, caps: Mapping[int, int | None], claims: Iterable[Claim], now: datetime
+) -> Availability:
+    """Pure arithmetic: what is taken and left at `now`, counting only live claims."""
+    taken = 0
+    by_type: dict[int, int] = {}
+    for claim in claims:
+        if not claim.is_live(now):
+            continue
+        taken += claim.places
+        by_type[claim.ticket_type_id] = by_type.get(claim.ticket_type_id, 0) + claim.places
+    return Availability(capacity=capacity, taken=taken, taken_by_type=by_type, caps=dict(caps))
+
+
+def _claims_query(event_ids: list[int], now: datetime) -> Select | None:
+    parts = [source(event_ids, now) for source in _sources.values()]
+    if not parts:
+        return None
+    union = union_all(*parts).subquery()
+    return (
+        select(union.c.event_id, union.c.ticket_type_id, func.sum(union.c.places))
+        .group_by(union.c.event_id, union.c.ticket_type_id)
+    )
+
+
+def _load_claims(event_ids: list[int], now: datetime) -> dict[int, list[Claim]]:
+    claims: dict[int, list[Claim]] = {event_id: [] for event_id in event_ids}
+    query = _claims_query(event_ids, now)
+    if query is None or not event_ids:
+        return claims
+    for event_id, ticket_type_id, places in db.session.execute(query):
+        claims[event_id].append(Claim(ticket_type_id=ticket_type_id, places=int(places or 0)))
+    return claims
+
+
+def availability_for(events: Iterable[Event], now: datetime) -> dict[int, Availability]:
+    """Availability of several events in two queries, for listings and the API."""
+    events = list(events)
+    event_ids = [e.id for e in events]
+    if not event_ids:
+        return {}
+    caps: dict[int, dict[int, int | None]] = {event_id: {} for event_id in event_ids}
+    for event_id, ticket_type_id, cap in db.session.execute(
+        select(TicketType.event_id, TicketType.id, TicketType.cap).where(TicketType.event_id.in_(event_ids))
+    ):
+        caps[event_id][ticket_type_id] = cap
+    claims = _load_claims(event_ids, now)
+    return {e.id: compute_availability(e.capacity, caps[e.id], claims[e.id], now) for e in events}
+
+
+def availability(event: Event, now: datetime) -> Availability:
+    return availability_for([event], now)[event.id]
+
+
+def lock_event(event_id: int) -> Event:
+    """Serialise every taker of this event's places until the transaction ends."""
+    if not in_write_transaction():
+        raise RuntimeError("capacity.lock_event() must run inside a write transaction")
+    query = select(Event).where(Event.id == event_id).execution_options(populate_existing=True)
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    # On SQLite the transaction began with BEGIN IMMEDIATE and already holds the write lock.
+    event = db.session.scalars(query).one()
+    return event
+
+
+def take_places(
+    event_id: int,
+    wanted: Mapping[int, int],
+    now: datetime,
+    *,
+    allow_over_capacity: bool = False,
+    run_before_sale_hooks: bool = True,
+) -> Availability:
+    """Lock the event and check that `wanted` (ticket type id -> places) fits at `now`.
+
+    The caller then writes its claim in the same transaction. Raises
+    `SoldOut` with the places left when it does not fit. Freed places are
+    offered to the waiting list first (before-sale hooks), so an open sale
+    cannot take places that waiting people are owed.
+    """
+    lock_event(event_id)
+    if run_before_sale_hooks:
+        for hook in _before_sale_hooks.values():
+            hook(event_id, now)
+    event = db.session.get(Event, event_id)
+    assert event is not None
+    current = availability(event, now)
+    if allow_over_capacity:
+        return current
+    total = sum(wanted.values())
+    for ticket_type_id, places in wanted.items():
+        left = current.places_left_for(ticket_type_id)
+        if places > left:
+            raise SoldOut(_sold_out_message(left, places), places_left=left)
+    if total > current.places_left:
+        raise SoldOut(_sold_out_message(current.places_left, total), places_left=current.places_left)
+    return current
+
+
+def _sold_out_message(left: int, asked: int) -> str:
+    if left == 0:
+        return "There are no places left."
+    place_word = "place" if left == 1 else "places"
+    return f"Only {left} {place_word} left; you asked for {asked}."
+

@@ -1,0 +1,1 @@
+"""Events, sessions, ticket types and questions; the public listing and event pages."""

@@ -1,0 +1,1 @@
+"""Small things every area uses: clock, errors, audit, money, tokens, transactions."""

@@ -1,0 +1,180 @@
+"""Rule 7: emails go to the outbox inside the transaction that causes them, then out over SMTP.
+
+`queue_email` renders a message from `templates/emails/<name>.txt` and
+`.html` and adds it to the current transaction. `deliver_pending` claims
+messages one at a time (a short transaction that marks them `sending`), sends
+them and marks them `sent`; a failure schedules a retry with exponential
+back-off until MAIL_MAX_ATTEMPTS, then `failed` (visible to admins). A message
+whose sender died while `sending` is reclaimed after a timeout; its
+Message-ID stays the same, so a receiving server can drop the duplicate.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any
+
+from flask import current_app, render_template
+from sqlalchemy import or_, select, update
+
+from bookings.core.db import transactional
+from bookings.notifications.models import OutboxMessage, OutboxStatus
+from bookings.extensions import db
+
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_MAX_SECONDS = 3600
+SENDING_TIMEOUT = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    content: str
+
+
+def queue_email(
+    template: str,
+    *,
+    to: str,
+    subject: str,
+    now: datetime,
+    attachments: list[Attachment] | None = None,
+    booking_reference: str | None = None,
+    event_id: int | None = None,
+    **context: Any,
+) -> OutboxMessage:
+    """Render `templates/emails/<template>.txt/.html` and add it to the current transaction."""
+    context = {"subject": subject, **context}
+    text_body = render_template(f"emails/{template}.txt", **context)
+    try:
+        html_body = render_template(f"emails/{template}.html", **context)
+    except Exception as error:  # no HTML version is allowed; a broken one is not
+        if type(error).__name__ != "TemplateNotFound":
+            raise
+        html_body = ""
+    message = OutboxMessage(
+        message_key=uuid.uuid4().hex,
+        kind=template,
+        to_address=to,
+        subject=subject,
+        text_body=text_body,
+        html_body=html_body,
+        attachments=[a.__dict__ for a in attachments or []],
+        status=OutboxStatus.PENDING.value,
+        next_attempt_at=now,
+        created_at=now,
+        booking_reference=booking_reference,
+        event_id=event_id,
+    )
+    db.session.add(message)
+    return message
+
+
+@transactional
+def _claim_next(now: datetime) -> OutboxMessage | None:
+    """Mark the next due message `sending` and return it (one short transaction)."""
+    due = or_(
+        (OutboxMessage.status == OutboxStatus.PENDING.value) & (OutboxMessage.next_attempt_at <= now),
+        (OutboxMessage.status == OutboxStatus.SENDING.value) & (OutboxMessage.claimed_at < now - SENDING_TIMEOUT),
+    )
+    query = select(OutboxMessage).where(due).order_by(OutboxMessage.id).limit(1)
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    message = db.session.scalars(query).first()
+    if message is None:
+        return None
+    message.status = OutboxStatus.SENDING.value
+    message.claimed_at = now
+    message.attempts += 1
+    db.session.flush()
+    db.session.expunge(message)
+    return message
+
+
+@transactional
+def _mark_sent(message_id: int, now: datetime) -> None:
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(status=OutboxStatus.SENT.value, sent_at=now, last_error="")
+    )
+
+
+@transactional
+def _mark_failed(message_id: int, attempts: int, error: str, now: datetime) -> None:
+    max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
+    if attempts >= max_attempts:
+        values: dict[str, Any] = {"status": OutboxStatus.FAILED.value}
+    else:
+        delay = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempts - 1))
+        values = {"status": OutboxStatus.PENDING.value, "next_attempt_at": now + timedelta(seconds=delay)}
+    db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == message_id).values(last_error=error[:2000], **values)
+    )
+
+
+def build_email(message: OutboxMessage) -> EmailMessage:
+    config = current_app.config
+    email = EmailMessage()
+    email["From"] = config["MAIL_DEFAULT_SENDER"]
+    email["To"] = message.to_address
+    email["Subject"] = message.subject
+    domain = config["MAIL_DEFAULT_SENDER"].rsplit("@", 1)[-1].strip("> ") or "bookings.local"
+    email["Message-ID"] = make_msgid(idstring=message.message_key, domain=domain)
+    email["X-Bookings-Message-Key"] = message.message_key
+    email.set_content(message.text_body)
+    if message.html_body:
+        email.add_alternative(message.html_body, subtype="html")
+    for attachment in message.attachments or []:
+        maintype, subtype = attachment["content_type"].split(";")[0].split("/")
+        email.add_attachment(
+            attachment["content"].encode("utf-8"),
+            maintype=maintype,
+            subtype=subtype,
+            filename=attachment["filename"],
+        )
+    return email
+
+
+def _send(email: EmailMessage) -> None:
+    config = current_app.config
+    if not config["MAIL_SERVER"]:
+        raise RuntimeError("MAIL_SERVER is not set")
+    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=20) as smtp:
+        if config["MAIL_USE_TLS"]:
+            smtp.starttls()
+        if config["MAIL_USERNAME"]:
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        smtp.send_message(email)
+
+
+def _server_unavailable(error: BaseException) -> bool:
+    if isinstance(error, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused):
+        return False  # the server answered: this message is the problem, not the server
+    return True
+
+
+def deliver_pending(now: datetime, *, limit: int = 500) -> dict[str, int]:
+    """Send due messages; returns counts of sent and failed attempts."""
+    counts = {"sent": 0, "failed": 0}
+    for _ in range(limit):
+        message = _claim_next(now)
+        if message is None:
+            break
+        try:
+            _send(build_email(message))
+        except (OSError, smtplib.SMTPException, RuntimeError) as error:
+            _mark_failed(message.id, message.attempts, f"{type(error).__name__}: {error}", now)
+            counts["failed"] += 1
+            if _server_unavailable(error):
+                break  # the server is down or unset: leave the rest for the next run
+            continue
+        _mark_sent(message.id, now)
+        counts["sent"] += 1
+    return counts

@@ -1,0 +1,1 @@
+"""What every page shares: layout helpers, error pages, security headers, static pages, health."""

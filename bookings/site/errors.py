@@ -1,0 +1,64 @@
+"""Errors at the edge: JSON `{"error", "message"}` under /api and /webhooks, GOV.UK pages elsewhere."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from bookings.core.errors import DomainError
+
+JSON_PREFIXES = ("/api/", "/webhooks/")
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorised",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "rate_limited",
+    500: "server_error",
+    503: "busy",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith(JSON_PREFIXES)
+
+
+def json_error(status: int, code: str, message: str, **extra):
+    body = {"error": code, "message": message, **extra}
+    return jsonify(body), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError):
+        if wants_json():
+            return jsonify(error.to_dict()), error.status
+        return render_template("errors/domain.html", error=error), error.status
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error: CSRFError):
+        if wants_json():
+            return json_error(400, "csrf_failed", error.description)
+        return render_template("errors/csrf.html"), 400
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        status = error.code or 500
+        if wants_json():
+            return json_error(status, HTTP_CODES.get(status, "error"), error.description or error.name)
+        template = f"errors/{status}.html" if status in (403, 404) else "errors/generic.html"
+        return render_template(template, error=error), status
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        app.logger.exception("Unhandled error")
+        if wants_json():
+            return json_error(500, "server_error", "Something went wrong on our side. Please try again.")
+        return render_template("errors/500.html"), 500

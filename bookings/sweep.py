@@ -1,0 +1,30 @@
+"""The periodic sweep: one entry point that each area adds its housekeeping to.
+
+Each step is its own short transaction and idempotent, so the sweep is safe
+to run every minute from cron on several hosts at once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bookings.core import throttle
+from bookings.core.db import transactional
+
+
+@transactional
+def _prune_throttle(now: datetime) -> int:
+    return throttle.prune(older_than=now - timedelta(days=1))
+
+
+def run_sweep(now: datetime) -> dict[str, int]:
+    from bookings.booking.services import expire_holds
+    from bookings.notifications.outbox import deliver_pending
+
+    counts: dict[str, int] = {}
+    counts["holds_expired"] = expire_holds(now)
+    counts["throttle_pruned"] = _prune_throttle(now)
+    mail = deliver_pending(now)
+    counts["mail_sent"] = mail["sent"]
+    counts["mail_failed"] = mail["failed"]
+    return counts
