@@ -88,13 +88,17 @@ def _register_blueprints(app: Flask) -> None:
     from bookings.accounts.views import bp as accounts_bp
     from bookings.api import bp as api_bp
     from bookings.booking.views import bp as booking_bp
+    from bookings.calendar.views import bp as calendar_bp
     from bookings.catalogue.views import bp as catalogue_bp
+    from bookings.payments.views import bp as payments_bp
     from bookings.site.views import bp as site_bp
 
     app.register_blueprint(site_bp)
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(booking_bp)
+    app.register_blueprint(calendar_bp)
+    app.register_blueprint(payments_bp)
     app.register_blueprint(api_bp)
 
     from bookings.site.errors import register_error_handlers

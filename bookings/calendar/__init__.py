@@ -1,0 +1,1 @@
+"""iCalendar files, feeds and add-to-calendar links."""
