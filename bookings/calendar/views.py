@@ -1,7 +1,92 @@
-"""Calendar files and feeds."""
+"""Calendar files and feeds, feed address management, and the add-to-calendar links helper."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, Response, current_app, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.http import is_resource_modified
+
+from bookings.calendar import services  # imports bookings.calendar.models: CalendarFeedToken is in the metadata
+from bookings.calendar.services import CONTENT_TYPE, CalendarFile
+from bookings.core.clock import utcnow
+from bookings.core.errors import DomainError
 
 bp = Blueprint("calendar", __name__)
+
+PUBLIC_CACHE = "public, no-cache"  # anyone may cache; everyone revalidates (a 304 is cheap)
+PRIVATE_CACHE = "private, no-cache"
+
+
+def _is_admin() -> bool:
+    return bool(current_user.is_authenticated and current_user.is_admin)
+
+
+def _serve(file: CalendarFile, *, cache_control: str, attachment: bool = True) -> Response:
+    """The file, or 304 when the client's ETag or date still matches (decided before the file is built)."""
+    headers = {
+        "ETag": f'"{file.etag}"',
+        "Last-Modified": file.last_modified.strftime("%a, %d %b %Y %H:%M:%S GMT"),
+        "Cache-Control": cache_control,
+    }
+    if not is_resource_modified(request.environ, etag=file.etag, last_modified=file.last_modified):
+        return Response(status=304, headers=headers)
+    disposition = "attachment" if attachment else "inline"
+    headers["Content-Disposition"] = f'{disposition}; filename="{file.filename}"'
+    return Response(file.content, status=200, headers=headers, content_type=CONTENT_TYPE)
+
+
+@bp.get("/events.ics")
+def catalogue_feed():
+    try:
+        file = services.catalogue_calendar(request.args.get("kind"), utcnow())
+    except DomainError as error:
+        return Response(error.message + "\n", status=400, content_type="text/plain; charset=utf-8")
+    return _serve(file, cache_control=PUBLIC_CACHE, attachment=False)
+
+
+@bp.get("/events/<slug>.ics")
+def event_file(slug: str):
+    file = services.event_calendar(slug, viewer_is_admin=_is_admin())
+    return _serve(file, cache_control=PRIVATE_CACHE if _is_admin() else PUBLIC_CACHE)
+
+
+@bp.get("/bookings/<reference>.ics")
+def booking_file(reference: str):
+    viewer_id = current_user.id if current_user.is_authenticated else None
+    file = services.booking_calendar(reference, viewer_id=viewer_id, viewer_is_admin=_is_admin())
+    return _serve(file, cache_control=PRIVATE_CACHE)
+
+
+@bp.get("/calendar/<token>.ics")
+def personal_feed(token: str):
+    now = utcnow()
+    user_id = services.use_feed_token(token, now)
+    response = _serve(services.personal_calendar(user_id, now), cache_control=PRIVATE_CACHE, attachment=False)
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _back_to_account():
+    return redirect(url_for("accounts.account") if "accounts.account" in current_app.view_functions else "/")
+
+
+@bp.post("/account/calendar-feed")
+@login_required
+def regenerate_feed():
+    services.regenerate_feed_token(current_user.id, utcnow())
+    flash("Your calendar feed has a new address. The old address no longer works.", "success")
+    return _back_to_account()
+
+
+@bp.post("/account/calendar-feed/revoke")
+@login_required
+def revoke_feed():
+    if services.revoke_feed_token(current_user.id, utcnow()):
+        flash("Your calendar feed address has been turned off. Calendars subscribed to it stop updating.", "success")
+    return _back_to_account()
+
+
+@bp.app_template_global("calendar_links")
+def calendar_links(event, booking=None):
+    """For `templates/calendar/_links.html`: Google and Outlook links per session of an already loaded event."""
+    return services.add_to_calendar_links(event, booking)
