@@ -1,7 +1,71 @@
-"""The /api/v1 blueprint: bearer-token authentication and JSON errors."""
+"""The /api/v1 blueprint: bearer-token authentication, JSON bodies and JSON errors.
+
+The app's error handlers already answer `{"error": code, "message": ...}` for
+every path under /api/; this blueprint adds what they cannot know: the
+WWW-Authenticate challenge on a 401 and the Allow header on a 405.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import json
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+
+from bookings.api.auth import Unauthorised, authenticate_request
+from bookings.core.errors import DomainError
+from bookings.extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # bearer tokens are the protection: cookies never authorise the API
+bp.before_request(authenticate_request)
+
+
+class UnsupportedMediaType(DomainError):
+    code = "unsupported_media_type"
+    status = 415
+
+
+@bp.errorhandler(Unauthorised)
+def _unauthorised(error: Unauthorised):
+    response = jsonify(error.to_dict())
+    response.status_code = error.status
+    response.headers["WWW-Authenticate"] = error.challenge
+    return response
+
+
+@bp.after_request
+def _vary_on_authorization(response):
+    # What an event looks like depends on who asks (admins see drafts).
+    response.vary.add("Authorization")
+    return response
+
+
+@bp.after_app_request
+def _allow_header_on_405(response):
+    # A 405 is raised while routing, before any blueprint is chosen, so the app's
+    # handler answers it; put back the Allow header it leaves out.
+    exception = request.routing_exception
+    if response.status_code == 405 and request.path.startswith(bp.url_prefix or "") and exception is not None:
+        methods = getattr(exception, "valid_methods", None)
+        if methods:
+            response.headers["Allow"] = ", ".join(sorted(methods))
+    return response
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def json_object() -> dict[str, Any]:
+    """The request body as a JSON object: 415 if it is not JSON, 400 if malformed or not an object, 413 if too big."""
+    if not request.is_json:
+        raise UnsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'.")
+    raw = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
+    try:
+        body = json.loads(raw, parse_constant=_refuse_constant)
+    except (ValueError, UnicodeDecodeError):
+        raise DomainError("The request body is not valid JSON.", code="malformed_json")
+    if not isinstance(body, dict):
+        raise DomainError("The request body must be a JSON object.", code="not_an_object")
+    return body

@@ -1,0 +1,110 @@
+"""Bearer-token authentication for the API: `Authorization: Bearer <token>`, nothing else.
+
+Cookies never authorise the API (so no CSRF token is needed here): a browser
+session is ignored. Every request is looked at once, before its view: no
+header means an anonymous caller, a header with a bad token is refused at
+once (401 with `WWW-Authenticate: Bearer`), a good one sets `g.api_user`.
+Views then ask for what they need with `@require_user` or `@require_admin`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from typing import ParamSpec, TypeVar
+
+from flask import g, request
+from sqlalchemy import select
+
+from bookings.accounts.models import ApiToken, User
+from bookings.core.clock import utcnow
+from bookings.core.errors import DomainError, Forbidden
+from bookings.core.tokens import hash_token
+from bookings.extensions import db
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+REALM = "bookings"
+
+
+class Unauthorised(DomainError):
+    """No usable bearer token. `challenge` goes into the WWW-Authenticate header."""
+
+    code = "unauthorised"
+    status = 401
+
+    def __init__(self, message: str, *, invalid_token: bool = False):
+        super().__init__(message)
+        self.challenge = f'Bearer realm="{REALM}"' + (', error="invalid_token"' if invalid_token else "")
+
+
+def _lookup_token(token: str, now: datetime) -> User | None:
+    """The active user owning this unrevoked token, or None."""
+    try:  # the accounts area's lookup, where it exists
+        from bookings.accounts.services import authenticate_api_token
+    except ImportError:
+        authenticate_api_token = None
+    if authenticate_api_token is not None:
+        return authenticate_api_token(token, now)
+    return db.session.scalar(
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == hash_token(token),
+            ApiToken.revoked_at.is_(None),
+            User.is_active_account.is_(True),
+        )
+    )
+
+
+def authenticate_request() -> None:
+    """Set `g.api_user` from the Authorization header (None without one); refuse a bad one."""
+    g.api_user = None
+    header = request.headers.get("Authorization")
+    if header is None:
+        return
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorised("Send your API token as 'Authorization: Bearer <token>'.")
+    user = _lookup_token(token, utcnow())
+    if user is None:
+        raise Unauthorised("The API token is not valid or has been revoked.", invalid_token=True)
+    g.api_user = user
+
+
+def api_user() -> User | None:
+    return g.get("api_user")
+
+
+def is_admin() -> bool:
+    user = api_user()
+    return user is not None and user.is_admin
+
+
+def require_user(view: Callable[P, T]) -> Callable[P, T]:
+    """Any signed-in API user: 401 without a token."""
+
+    @wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        if api_user() is None:
+            raise Unauthorised("This needs an API token: send 'Authorization: Bearer <token>'.")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def require_admin(view: Callable[P, T]) -> Callable[P, T]:
+    """Admins only: 401 without a token, 403 with another user's."""
+
+    @wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        if api_user() is None:
+            raise Unauthorised("This needs an API token: send 'Authorization: Bearer <token>'.")
+        if not is_admin():
+            raise Forbidden("Only an administrator can do this.")
+        return view(*args, **kwargs)
+
+    return wrapper
