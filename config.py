@@ -12,7 +12,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
 
-DEV_SECRET_KEY = "dev-only-insecure-key"  # only ever used outside production
+DEV_SECRET_KEY = "dev-only-insecure-key"  # noqa: S105  only ever used outside production
 
 
 def _bool(name: str, default: bool = False) -> bool:
@@ -53,6 +53,8 @@ class Config:
     ORGANISER_ADDRESS = os.environ.get("ORGANISER_ADDRESS", "1 Civic Square, Exampleton, EX1 1AA")
     ORGANISER_VAT_NUMBER = os.environ.get("ORGANISER_VAT_NUMBER", "GB 123 4567 89")
     SERVER_NAME = os.environ.get("SERVER_NAME") or None
+    # Base of links written outside a request (the sweep, mail delivery) when SERVER_NAME is unset.
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
 
     # Mail (delivered from the outbox by `flask bookings send-mail`).
@@ -100,7 +102,7 @@ class DevelopmentConfig(Config):
 class TestConfig(Config):
     ENV_NAME = "test"
     TESTING = True
-    SECRET_KEY = "test-secret-key"
+    SECRET_KEY = "test-secret-key"  # noqa: S105
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
     PASSWORD_HASH_FAST = True  # cheap KDF parameters keep the suite quick
     MAIL_SERVER = ""  # tests that deliver mail start their own SMTP server

@@ -13,12 +13,12 @@ from bookings.core.types import UTCDateTime
 from bookings.extensions import db
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     ATTENDEE = "attendee"
     ADMIN = "admin"
 
 
-class Sector(str, enum.Enum):
+class Sector(enum.StrEnum):
     PUBLIC = "public"
     PRIVATE = "private"
     VOLUNTARY = "voluntary"

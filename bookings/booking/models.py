@@ -15,14 +15,14 @@ from bookings.core.types import UTCDateTime
 from bookings.extensions import db
 
 
-class BookingStatus(str, enum.Enum):
+class BookingStatus(enum.StrEnum):
     HELD = "held"
     CONFIRMED = "confirmed"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
 
 
-class PaymentStatus(str, enum.Enum):
+class PaymentStatus(enum.StrEnum):
     NOT_REQUIRED = "not_required"  # free
     PENDING = "pending"  # card payment started, not yet paid
     INVOICED = "invoiced"
@@ -31,13 +31,13 @@ class PaymentStatus(str, enum.Enum):
     REFUNDED = "refunded"
 
 
-class PaymentMethod(str, enum.Enum):
+class PaymentMethod(enum.StrEnum):
     FREE = "free"
     INVOICE = "invoice"
     CARD = "card"
 
 
-class AttendeeStatus(str, enum.Enum):
+class AttendeeStatus(enum.StrEnum):
     ACTIVE = "active"
     CANCELLED = "cancelled"
 

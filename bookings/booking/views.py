@@ -1,12 +1,274 @@
-"""The booking journey and My bookings."""
+"""The booking journey (choose, attendees, review, confirm) and My bookings. Thin: parse, call, render."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from bookings import capacity
+from bookings.booking import services
+from bookings.booking.inputs import AttendeeInput
+from bookings.booking.models import PaymentMethod
+from bookings.booking.rules import BookingClosed, cancellation_deadline, substitution_deadline
+from bookings.catalogue.models import Event, EventStatus
+from bookings.core.clock import utcnow
+from bookings.core.errors import Conflict, DomainError, NotFound, RateLimited, SoldOut, ValidationError
+from bookings.extensions import db
 
 bp = Blueprint("booking", __name__)
 
+ATTENDEE_FIELDS = ("name", "email", "organisation", "job_title", "dietary_needs", "access_needs")
+
+
+def _event_by_slug(slug: str) -> Event:
+    event = db.session.scalars(
+        select(Event)
+        .where(Event.slug == slug)
+        .options(selectinload(Event.ticket_types), selectinload(Event.sessions), selectinload(Event.questions))
+    ).one_or_none()
+    if event is None or (event.status == EventStatus.DRAFT.value and not current_user.is_admin):
+        abort(404)
+    return event
+
+
+def _booking(reference: str):
+    try:
+        return services.get_booking_for(reference, current_user)
+    except NotFound:
+        abort(404)
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+@bp.route("/events/<slug>/book", methods=["GET", "POST"])
+@login_required
+def start(slug: str):
+    event = _event_by_slug(slug)
+    now = utcnow()
+    errors: dict[str, str] = {}
+    values = {"ticket_type_id": request.values.get("ticket_type_id", ""), "places": request.values.get("places", "1")}
+    if request.method == "POST":
+        places = _int_or_none(values["places"])
+        if places is None:
+            errors["places"] = "Enter the number of places as a whole number, like 2"
+        else:
+            try:
+                booking = services.hold_places(
+                    event_id=event.id,
+                    booker_id=current_user.id,
+                    ticket_type_id=_int_or_none(values["ticket_type_id"]),
+                    places=places,
+                    now=now,
+                )
+                return redirect(url_for("booking.attendees", reference=booking.reference))
+            except ValidationError as error:
+                errors.update(error.errors or {"places": error.message})
+            except (SoldOut, BookingClosed, RateLimited) as error:
+                errors["places"] = error.message
+    status = 422 if errors else 200
+    on_sale = [t for t in event.ticket_types if t.is_on_sale(now)]
+    left = capacity.availability(event, now)
+    return render_template(
+        "booking/start.html", event=event, on_sale=on_sale, availability=left, errors=errors, values=values
+    ), status
+
+
+def _people_from_form(count: int, questions) -> list[AttendeeInput]:
+    people = []
+    for index in range(count):
+        prefix = f"attendees-{index}-"
+        answers = {str(q.id): request.form.get(f"{prefix}q{q.id}", "") for q in questions}
+        people.append(AttendeeInput(**{f: request.form.get(prefix + f, "") for f in ATTENDEE_FIELDS}, answers=answers))
+    return people
+
+
+def _attendee_values(booking) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for index, attendee in enumerate(booking.active_attendees):
+        for field in ATTENDEE_FIELDS:
+            values[f"attendees-{index}-{field}"] = getattr(attendee, field) or ""
+        for key, answer in (attendee.answers or {}).items():
+            values[f"attendees-{index}-q{key}"] = answer
+    if booking.active_attendees and not booking.is_details_complete and not values.get("attendees-0-name"):
+        # The booker is usually the first attendee: start from their details.
+        values["attendees-0-name"] = current_user.name
+        values["attendees-0-email"] = current_user.email
+        values["attendees-0-organisation"] = current_user.organisation
+    return values
+
+
+@bp.route("/bookings/<reference>/attendees", methods=["GET", "POST"])
+@login_required
+def attendees(reference: str):
+    booking = _booking(reference)
+    if not booking.is_held:
+        return redirect(url_for("booking.detail", reference=booking.reference))
+    errors: dict[str, str] = {}
+    values = _attendee_values(booking)
+    if request.method == "POST":
+        people = _people_from_form(len(booking.active_attendees), booking.event.questions)
+        values = dict(request.form)
+        try:
+            services.save_attendee_details(reference=booking.reference, actor=current_user, people=people, now=utcnow())
+            return redirect(url_for("booking.review", reference=booking.reference))
+        except ValidationError as error:
+            errors = error.errors or {"attendees": error.message}
+        except services.HoldExpired as error:
+            flash(error.message)
+            return redirect(url_for("catalogue.event", slug=booking.event.slug))
+    return render_template(
+        "booking/attendees.html", booking=booking, event=booking.event, errors=errors, values=values, now=utcnow()
+    ), (422 if errors else 200)
+
+
+def _card_available() -> bool:
+    return bool(current_app.config.get("STRIPE_SECRET_KEY")) and "payments.checkout" in current_app.view_functions
+
+
+@bp.route("/bookings/<reference>/review", methods=["GET", "POST"])
+@login_required
+def review(reference: str):
+    booking = _booking(reference)
+    if booking.is_confirmed:
+        return redirect(url_for("booking.detail", reference=booking.reference))
+    if not booking.is_held:
+        abort(404)
+    if not booking.is_details_complete:
+        return redirect(url_for("booking.attendees", reference=booking.reference))
+    errors: dict[str, str] = {}
+    values = dict(request.form) if request.method == "POST" else {}
+    if request.method == "POST":
+        method_name = request.form.get("payment", "free" if booking.total_pence == 0 else "")
+        if method_name == PaymentMethod.CARD.value and _card_available():
+            return redirect(url_for("payments.checkout", reference=booking.reference), code=303)
+        try:
+            method = PaymentMethod(method_name)
+        except ValueError:
+            errors["payment"] = "Choose how you will pay"
+        else:
+            billing = services.BillingDetails(
+                purchase_order=request.form.get("purchase_order", ""),
+                contact=request.form.get("billing_contact", ""),
+                email=request.form.get("billing_email", ""),
+                address=request.form.get("billing_address", ""),
+            )
+            try:
+                services.confirm_booking(
+                    reference=booking.reference,
+                    actor=current_user,
+                    method=method,
+                    now=utcnow(),
+                    billing=billing if method is PaymentMethod.INVOICE else None,
+                )
+                return redirect(url_for("booking.detail", reference=booking.reference, confirmed=1))
+            except ValidationError as error:
+                errors = error.errors or {"payment": error.message}
+            except services.HoldExpired as error:
+                flash(error.message)
+                return redirect(url_for("catalogue.event", slug=booking.event.slug))
+            except Conflict as error:
+                errors = {"payment": error.message}
+    return render_template(
+        "booking/review.html",
+        booking=booking,
+        event=booking.event,
+        errors=errors,
+        values=values,
+        card_available=_card_available(),
+        now=utcnow(),
+    ), (422 if errors else 200)
+
+
+@bp.get("/bookings/<reference>")
+@login_required
+def detail(reference: str):
+    booking = _booking(reference)
+    now = utcnow()
+    cancel_by = cancellation_deadline(booking.event)
+    substitute_by = substitution_deadline(booking.event)
+    return render_template(
+        "booking/detail.html",
+        booking=booking,
+        event=booking.event,
+        now=now,
+        just_confirmed=request.args.get("confirmed") == "1" and booking.is_confirmed,
+        can_cancel=booking.is_confirmed and (current_user.is_admin or cancel_by is None or now < cancel_by),
+        can_substitute=booking.is_confirmed and (current_user.is_admin or substitute_by is None or now < substitute_by),
+        cancel_by=cancel_by,
+        substitute_by=substitute_by,
+    )
+
+
+@bp.route("/bookings/<reference>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel(reference: str):
+    booking = _booking(reference)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        scope = request.form.get("scope", "all")
+        ids = [i for i in (_int_or_none(v) for v in request.form.getlist("attendee_ids")) if i is not None]
+        if scope == "some" and not ids:
+            errors["attendee_ids"] = "Choose the places to cancel"
+        else:
+            try:
+                services.cancel_booking(
+                    reference=booking.reference,
+                    actor=current_user,
+                    now=utcnow(),
+                    attendee_ids=ids if scope == "some" else None,
+                )
+                flash(
+                    "The places have been cancelled." if scope == "some" else "Your booking has been cancelled.",
+                    "success",
+                )
+                return redirect(url_for("booking.detail", reference=booking.reference))
+            except DomainError as error:
+                errors[getattr(error, "field", None) or "scope"] = error.message
+    return render_template("booking/cancel.html", booking=booking, event=booking.event, errors=errors), (
+        422 if errors else 200
+    )
+
+
+@bp.route("/bookings/<reference>/attendees/<int:attendee_id>/substitute", methods=["GET", "POST"])
+@login_required
+def substitute(reference: str, attendee_id: int):
+    booking = _booking(reference)
+    attendee = next((a for a in booking.active_attendees if a.id == attendee_id), None)
+    if attendee is None:
+        abort(404)
+    errors: dict[str, str] = {}
+    values = {"name": "", "email": ""}
+    if request.method == "POST":
+        values = {"name": request.form.get("name", ""), "email": request.form.get("email", "")}
+        try:
+            services.substitute_attendee(
+                reference=booking.reference,
+                attendee_id=attendee.id,
+                name=values["name"],
+                email=values["email"],
+                actor=current_user,
+                now=utcnow(),
+            )
+            flash(f"The place now belongs to {values['name'].strip()}. We have emailed them.", "success")
+            return redirect(url_for("booking.detail", reference=booking.reference))
+        except ValidationError as error:
+            errors = {k.removeprefix("substitute-"): v for k, v in (error.errors or {"name": error.message}).items()}
+        except DomainError as error:
+            errors = {"name": error.message}
+    return render_template(
+        "booking/substitute.html", booking=booking, event=booking.event, attendee=attendee, errors=errors, values=values
+    ), (422 if errors else 200)
+
 
 @bp.get("/my-bookings")
+@login_required
 def my_bookings():
-    return ""
+    upcoming, past = services.my_bookings(current_user, utcnow())
+    return render_template("booking/my_bookings.html", upcoming=upcoming, past=past, now=utcnow())

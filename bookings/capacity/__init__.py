@@ -35,11 +35,12 @@ from bookings.extensions import db
 
 # A place source: (event ids, now) -> SELECT event_id, ticket_type_id, places (one row per claim or group).
 PlaceSource = Callable[[Iterable[int], datetime], Select]
-# Called inside the locked transaction before open sale, so that freed places reach the waiting list first.
-BeforeSaleHook = Callable[[int, datetime], None]
+# Called inside the locked transaction when places may have been freed (before an open sale, after a
+# cancellation or expiry, when capacity is raised), so that freed places reach the waiting list first.
+FreedPlacesHandler = Callable[[int, datetime], None]
 
 _sources: dict[str, PlaceSource] = {}
-_before_sale_hooks: dict[str, BeforeSaleHook] = {}
+_freed_places_handlers: dict[str, FreedPlacesHandler] = {}
 
 
 def register_source(name: str, source: PlaceSource) -> None:
@@ -47,8 +48,17 @@ def register_source(name: str, source: PlaceSource) -> None:
     _sources[name] = source
 
 
-def register_before_sale_hook(name: str, hook: BeforeSaleHook) -> None:
-    _before_sale_hooks[name] = hook
+def register_freed_places_handler(name: str, handler: FreedPlacesHandler) -> None:
+    """Give freed places of an event to whoever is owed them (the waiting list) before open sale."""
+    _freed_places_handlers[name] = handler
+
+
+def offer_freed_places(event_id: int, now: datetime) -> None:
+    """Run the freed-places handlers; the caller holds the event lock (see `lock_event`)."""
+    if not in_write_transaction():
+        raise RuntimeError("capacity.offer_freed_places() must run inside a write transaction")
+    for handler in _freed_places_handlers.values():
+        handler(event_id, now)
 
 
 @dataclass(frozen=True)
@@ -102,9 +112,8 @@ def _claims_query(event_ids: list[int], now: datetime) -> Select | None:
     if not parts:
         return None
     union = union_all(*parts).subquery()
-    return (
-        select(union.c.event_id, union.c.ticket_type_id, func.sum(union.c.places))
-        .group_by(union.c.event_id, union.c.ticket_type_id)
+    return select(union.c.event_id, union.c.ticket_type_id, func.sum(union.c.places)).group_by(
+        union.c.event_id, union.c.ticket_type_id
     )
 
 
@@ -155,19 +164,19 @@ def take_places(
     now: datetime,
     *,
     allow_over_capacity: bool = False,
-    run_before_sale_hooks: bool = True,
+    offer_freed_first: bool = True,
 ) -> Availability:
     """Lock the event and check that `wanted` (ticket type id -> places) fits at `now`.
 
     The caller then writes its claim in the same transaction. Raises
     `SoldOut` with the places left when it does not fit. Freed places are
-    offered to the waiting list first (before-sale hooks), so an open sale
-    cannot take places that waiting people are owed.
+    offered to the waiting list first (freed-places handlers), so an open sale
+    cannot take places that waiting people are owed (`offer_freed_first=False`
+    is for claims that are themselves the waiting list's).
     """
     lock_event(event_id)
-    if run_before_sale_hooks:
-        for hook in _before_sale_hooks.values():
-            hook(event_id, now)
+    if offer_freed_first:
+        offer_freed_places(event_id, now)
     event = db.session.get(Event, event_id)
     assert event is not None
     current = availability(event, now)
@@ -188,4 +197,3 @@ def _sold_out_message(left: int, asked: int) -> str:
         return "There are no places left."
     place_word = "place" if left == 1 else "places"
     return f"Only {left} {place_word} left; you asked for {asked}."
-

@@ -13,20 +13,20 @@ from bookings.core.types import UTCDateTime
 from bookings.extensions import db
 
 
-class EventKind(str, enum.Enum):
+class EventKind(enum.StrEnum):
     CONFERENCE = "conference"
     COURSE = "course"
     WEBINAR = "webinar"
     WORKSHOP = "workshop"
 
 
-class EventStatus(str, enum.Enum):
+class EventStatus(enum.StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
     CANCELLED = "cancelled"
 
 
-class QuestionKind(str, enum.Enum):
+class QuestionKind(enum.StrEnum):
     TEXT = "text"
     CHOICE = "choice"
     YES_NO = "yesno"

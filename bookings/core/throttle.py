@@ -26,9 +26,12 @@ class ThrottleHit(db.Model):
 
 def hits(key: str, *, window: timedelta, now: datetime) -> int:
     """How many hits `key` has had in the window ending now."""
-    return db.session.scalar(
-        select(func.count()).select_from(ThrottleHit).where(ThrottleHit.key == key, ThrottleHit.at > now - window)
-    ) or 0
+    return (
+        db.session.scalar(
+            select(func.count()).select_from(ThrottleHit).where(ThrottleHit.key == key, ThrottleHit.at > now - window)
+        )
+        or 0
+    )
 
 
 def is_limited(key: str, *, limit: int, window: timedelta, now: datetime) -> bool:

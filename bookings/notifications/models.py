@@ -13,7 +13,7 @@ from bookings.core.types import UTCDateTime
 from bookings.extensions import db
 
 
-class OutboxStatus(str, enum.Enum):
+class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
     SENDING = "sending"  # claimed by a sender; reclaimed if it stays so too long
     SENT = "sent"

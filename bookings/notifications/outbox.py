@@ -23,8 +23,8 @@ from flask import current_app, render_template
 from sqlalchemy import or_, select, update
 
 from bookings.core.db import transactional
-from bookings.notifications.models import OutboxMessage, OutboxStatus
 from bookings.extensions import db
+from bookings.notifications.models import OutboxMessage, OutboxStatus
 
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 3600
@@ -155,9 +155,8 @@ def _send(email: EmailMessage) -> None:
 
 
 def _server_unavailable(error: BaseException) -> bool:
-    if isinstance(error, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused):
-        return False  # the server answered: this message is the problem, not the server
-    return True
+    # When the server answered, this message is the problem, not the server.
+    return not isinstance(error, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused)
 
 
 def deliver_pending(now: datetime, *, limit: int = 500) -> dict[str, int]:
