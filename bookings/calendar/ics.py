@@ -2,7 +2,8 @@
 
 No database and no Flask here: callers hand over `IcsSession` values and get
 bytes back, so the rules about UIDs, SEQUENCE, STATUS and time zones are
-tested without an app. Every text value goes through `icalendar`, which
+tested without an app. VTIMEZONEs come from `vtimezone.py` (yearly rules,
+which every reader understands). Every text value goes through `icalendar`, which
 escapes newlines, `;` and `,`, so a title cannot add a property of its own;
 values that are not text (URLs, email addresses) are stripped of control
 characters here because the library writes them as they are.
@@ -18,6 +19,8 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress, vText, vUri
+
+from bookings.calendar.vtimezone import vtimezone
 
 PRODID = "-//Bookings//Bookings//EN"
 # Part of every ETag: raise it when the way files are written changes, so caches refetch.
@@ -131,6 +134,9 @@ def _vevent(session: IcsSession, method: Method, dtstamp: datetime | None) -> Ev
 
 def build_calendar(calendar: IcsCalendar) -> bytes:
     """The VCALENDAR for `calendar`, with a VTIMEZONE for every zone its times use."""
+    for session in calendar.sessions:
+        if session.starts_at.tzinfo is None or session.ends_at.tzinfo is None:
+            raise ValueError("calendar times must be timezone-aware")
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -138,9 +144,12 @@ def build_calendar(calendar: IcsCalendar) -> bytes:
     cal.add("method", calendar.method.value)
     if calendar.name:
         cal.add("x-wr-calname", calendar.name)
+    zones = sorted({s.timezone for s in calendar.sessions if s.timezone.upper() != "UTC"})
+    for zone in zones:
+        times = [t for s in calendar.sessions if s.timezone == zone for t in (s.starts_at, s.ends_at)]
+        cal.add_component(vtimezone(zone, min(times), max(times)))
     for session in calendar.sessions:
         cal.add_component(_vevent(session, calendar.method, calendar.dtstamp))
-    cal.add_missing_timezones()
     return cal.to_ical()
 
 
