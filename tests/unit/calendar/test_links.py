@@ -46,7 +46,9 @@ def test_outlook_link_has_iso_utc_times():
 
 
 def test_winter_session_keeps_its_hour_in_utc():
-    winter = LinkSession("x", datetime(2027, 10, 31, 9, 30, tzinfo=LONDON), datetime(2027, 10, 31, 10, 30, tzinfo=LONDON))
+    winter = LinkSession(
+        "x", datetime(2027, 10, 31, 9, 30, tzinfo=LONDON), datetime(2027, 10, 31, 10, 30, tzinfo=LONDON)
+    )
     assert _query(google_link(winter))["dates"] == "20271031T093000Z/20271031T103000Z"
     assert "location" not in _query(google_link(winter))
 
