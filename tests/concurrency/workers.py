@@ -1,0 +1,91 @@
+"""Code that runs inside the racing processes. Each process builds its own app and database engine."""
+
+from __future__ import annotations
+
+import random
+import traceback
+from datetime import UTC, datetime
+
+from bookings import create_app
+from bookings.core.errors import DomainError
+from bookings.extensions import db
+
+FIXED_NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+
+
+def app_for(url: str):
+    return create_app("test", SQLALCHEMY_DATABASE_URI=url, MAX_LIVE_HOLDS_PER_USER=1000)
+
+
+def run_actions(url: str, worker: int, event_id: int, user_ids: list[int], actions: int, barrier, results) -> None:
+    """Book, hold and cancel at random; report each outcome as (kind, code)."""
+    from bookings.accounts.models import User
+    from bookings.booking import services
+    from bookings.booking.inputs import AttendeeInput
+    from bookings.booking.models import Booking, BookingStatus, PaymentMethod
+    from sqlalchemy import select
+
+    rng = random.Random(worker)
+    app = app_for(url)
+    outcomes = []
+    with app.app_context():
+        barrier.wait()
+        for step in range(actions):
+            user = db.session.get(User, rng.choice(user_ids))
+            choice = rng.random()
+            try:
+                if choice < 0.45:
+                    n = rng.randint(1, 3)
+                    people = [AttendeeInput(name=f"W{worker}-{step}-{i}", email=f"w{worker}s{step}i{i}@x.example") for i in range(n)]
+                    services.book_places(
+                        event_id=event_id, booker=user, ticket_type_id=None, people=people,
+                        method=PaymentMethod.FREE, now=FIXED_NOW,
+                    )
+                    outcomes.append(("book", "ok"))
+                elif choice < 0.8:
+                    services.hold_places(
+                        event_id=event_id, booker_id=user.id, ticket_type_id=None, places=rng.randint(1, 2),
+                        now=FIXED_NOW, replace_previous=False,
+                    )
+                    outcomes.append(("hold", "ok"))
+                else:
+                    reference = db.session.scalar(
+                        select(Booking.reference).where(
+                            Booking.booker_id == user.id, Booking.status == BookingStatus.CONFIRMED.value
+                        ).limit(1)
+                    )
+                    db.session.commit()
+                    if reference is None:
+                        outcomes.append(("cancel", "none"))
+                        continue
+                    services.cancel_booking(reference=reference, actor=user, now=FIXED_NOW)
+                    outcomes.append(("cancel", "ok"))
+            except DomainError as error:
+                outcomes.append(("error", error.code))
+                db.session.rollback()
+            except Exception:  # noqa: BLE001 - every unexpected failure is reported to the test
+                outcomes.append(("crash", traceback.format_exc()))
+                db.session.rollback()
+        db.session.remove()
+        db.engine.dispose()
+    results.put((worker, outcomes))
+
+
+def watch_capacity(url: str, event_id: int, stop, results) -> None:
+    """Read the live count over and over during the race; report the highest seen."""
+    from bookings import capacity
+    from bookings.catalogue.models import Event
+
+    app = app_for(url)
+    highest = 0
+    reads = 0
+    with app.app_context():
+        while not stop.is_set():
+            event = db.session.get(Event, event_id)
+            taken = capacity.availability(event, FIXED_NOW).taken
+            highest = max(highest, taken)
+            reads += 1
+            db.session.rollback()
+        db.session.remove()
+        db.engine.dispose()
+    results.put(("watch", highest, reads))
