@@ -7,8 +7,8 @@ from pathlib import Path
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from config import BASE_DIR, DEV_SECRET_KEY, INSTANCE_DIR, Config, config_for
 from bookings.extensions import csrf, db, login_manager, migrate
+from config import BASE_DIR, DEV_SECRET_KEY, INSTANCE_DIR, Config, config_for
 
 
 def create_app(config: str | type[Config] | None = None, **overrides: object) -> Flask:
@@ -92,11 +92,13 @@ def _register_blueprints(app: Flask) -> None:
     from bookings.catalogue.views import bp as catalogue_bp
     from bookings.payments.views import bp as payments_bp
     from bookings.site.views import bp as site_bp
+    from bookings.waitlist.views import bp as waitlist_bp
 
     app.register_blueprint(site_bp)
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(booking_bp)
+    app.register_blueprint(waitlist_bp)
     app.register_blueprint(calendar_bp)
     app.register_blueprint(payments_bp)
     app.register_blueprint(api_bp)

@@ -139,9 +139,10 @@ def _release_previous_holds(booker_id: int, event_id: int, actor_id: int, now: d
         )
 
 
-def _new_hold(
+def create_hold(
     event: Event, ticket_type: TicketType, places: int, booker_id: int, now: datetime, *, card: bool
 ) -> Booking:
+    """Write a held booking with one blank attendee per place. The caller has taken the places."""
     booking = Booking(
         reference=new_reference(),
         event_id=event.id,
@@ -190,7 +191,7 @@ def hold_places(
         _release_previous_holds(booker_id, event.id, booker_id, now)
     _check_hold_quota(booker_id, event.id, now)
     capacity.take_places(event.id, {ticket_type.id: places}, now)
-    booking = _new_hold(event, ticket_type, places, booker_id, now, card=card)
+    booking = create_hold(event, ticket_type, places, booker_id, now, card=card)
     audit.record(
         "booking.held",
         "booking",
@@ -426,7 +427,7 @@ def book_places(
     if card:
         _check_hold_quota(booker.id, event.id, now)
     capacity.take_places(event.id, {ticket_type.id: len(people)}, now)
-    booking = _new_hold(event, ticket_type, len(people), booker.id, now, card=card)
+    booking = create_hold(event, ticket_type, len(people), booker.id, now, card=card)
     _apply_attendee_details(booking, people)
     _set_billing(booking, billing)
     audit.record(

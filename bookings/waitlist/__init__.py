@@ -1,0 +1,1 @@
+"""Waiting list: entries, offers and the sweep."""
