@@ -5,8 +5,8 @@
 
 The listening socket is bound here first and handed to gunicorn (`--bind fd://N`),
 so the port is known before the server starts and nobody can take it meanwhile.
-`start()` returns once /healthz answers; `stop()` terminates gunicorn (and, if it
-does not go quietly, its whole process group). The server log is kept in a
+`start()` returns once /healthz answers; `stop()` shuts gunicorn down (and, if it
+does not go quietly, kills its whole process group). The server log is kept in a
 temporary file and shown when the server fails to start.
 """
 
@@ -146,7 +146,8 @@ class LiveServer:
     def stop(self) -> None:
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)  # gunicorn: graceful shutdown of master and workers
+            # SIGINT: gunicorn's quick shutdown (SIGTERM waits out its arbiter loop and keep-alive connections).
+            process.send_signal(signal.SIGINT)
             try:
                 process.wait(timeout=STOP_TIMEOUT_SECONDS)
             except subprocess.TimeoutExpired:
