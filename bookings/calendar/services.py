@@ -101,8 +101,8 @@ def event_page_url(event: Event) -> str:
     return _external_url("catalogue.event", f"/events/{event.slug}", slug=event.slug)
 
 
-def _my_bookings_url() -> str:
-    return _external_url("booking.my_bookings", "/my-bookings")
+def booking_page_url(booking: Booking) -> str:
+    return _external_url("booking.detail", f"/bookings/{booking.reference}", reference=booking.reference)
 
 
 # --- Building entries from rows -------------------------------------------------------------------
@@ -200,7 +200,7 @@ def _booking_entries(booking: Booking, organizer: Person, *, cancelling: bool = 
         if event.is_online and event.online_url:
             lines.append(f"Join online: {event.online_url}")
         lines.append(f"Event details: {event_page_url(event)}")
-        lines.append(f"Your bookings: {_my_bookings_url()}")
+        lines.append(f"Your booking: {booking_page_url(booking)}")
         if event.is_online:
             location, url = event.online_url or "Online", event.online_url or event_page_url(event)
         else:
