@@ -10,18 +10,15 @@ Views then ask for what they need with `@require_user` or `@require_admin`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
 from flask import g, request
-from sqlalchemy import select
 
-from bookings.accounts.models import ApiToken, User
+from bookings.accounts.models import User
+from bookings.accounts.services import authenticate_api_token
 from bookings.core.clock import utcnow
 from bookings.core.errors import DomainError, Forbidden
-from bookings.core.tokens import hash_token
-from bookings.extensions import db
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -40,25 +37,6 @@ class Unauthorised(DomainError):
         self.challenge = f'Bearer realm="{REALM}"' + (', error="invalid_token"' if invalid_token else "")
 
 
-def _lookup_token(token: str, now: datetime) -> User | None:
-    """The active user owning this unrevoked token, or None."""
-    try:  # the accounts area's lookup, where it exists
-        from bookings.accounts.services import authenticate_api_token
-    except ImportError:
-        authenticate_api_token = None
-    if authenticate_api_token is not None:
-        return authenticate_api_token(token, now)
-    return db.session.scalar(
-        select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(
-            ApiToken.token_hash == hash_token(token),
-            ApiToken.revoked_at.is_(None),
-            User.is_active_account.is_(True),
-        )
-    )
-
-
 def authenticate_request() -> None:
     """Set `g.api_user` from the Authorization header (None without one); refuse a bad one."""
     g.api_user = None
@@ -69,7 +47,7 @@ def authenticate_request() -> None:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthorised("Send your API token as 'Authorization: Bearer <token>'.")
-    user = _lookup_token(token, utcnow())
+    user = authenticate_api_token(token, utcnow())
     if user is None:
         raise Unauthorised("The API token is not valid or has been revoked.", invalid_token=True)
     g.api_user = user
