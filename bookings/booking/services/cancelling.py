@@ -1,0 +1,145 @@
+"""Cancelling places or bookings, and substituting attendees, within the event's cut-offs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bookings import capacity
+from bookings.accounts.models import User
+from bookings.booking import hooks
+from bookings.booking.inputs import AttendeeInput, validate_attendee
+from bookings.booking.models import (
+    Attendee,
+    AttendeeStatus,
+    Booking,
+    BookingStatus,
+)
+from bookings.booking.rules import (
+    check_can_cancel,
+    check_can_substitute,
+)
+from bookings.booking.services.common import (
+    locked_booking,
+)
+from bookings.core import audit
+from bookings.core.db import transactional
+from bookings.core.errors import Conflict, NotFound, ValidationError
+from bookings.notifications.outbox import queue_email
+
+
+@transactional
+def cancel_booking(
+    *,
+    reference: str,
+    actor: User,
+    now: datetime,
+    attendee_ids: list[int] | None = None,
+    reason: str = "",
+) -> Booking:
+    """Cancel some places or the whole booking before the cut-off (admins may go past it).
+
+    Freed places go to the waiting list first. Raises NotFound, CutoffPassed, ValidationError.
+    """
+    booking = locked_booking(reference, actor)
+    if booking.is_cancelled or booking.status == BookingStatus.EXPIRED.value:
+        if attendee_ids:
+            raise Conflict("This booking is already cancelled.", code="not_active")
+        return booking  # cancelling twice changes nothing
+    check_can_cancel(booking, now, is_admin=actor.is_admin)
+    active = {a.id: a for a in booking.active_attendees}
+    if attendee_ids:
+        unknown = [i for i in attendee_ids if i not in active]
+        if unknown:
+            raise ValidationError("Choose places that belong to this booking.", field="attendee_ids")
+        chosen = [active[i] for i in dict.fromkeys(attendee_ids)]
+    else:
+        chosen = list(active.values())
+    was_held = booking.is_held
+    for attendee in chosen:
+        attendee.status = AttendeeStatus.CANCELLED.value
+        attendee.cancelled_at = now
+    if len(chosen) == len(active):
+        booking.status = BookingStatus.CANCELLED.value
+        booking.cancelled_at = now
+    booking.total_pence = sum(a.price_pence for a in booking.active_attendees)
+    audit.record(
+        "booking.cancelled" if booking.is_cancelled else "booking.places_cancelled",
+        "booking",
+        booking.reference,
+        actor_id=actor.id,
+        event_id=booking.event_id,
+        at=now,
+        attendee_ids=[a.id for a in chosen],
+        reason=reason,
+    )
+    if not was_held:
+        for handler in hooks.cancel_handlers.values():
+            handler(booking, chosen, actor.id, now)
+        queue_cancellation_emails(booking, chosen, now)
+    capacity.offer_freed_places(booking.event_id, now)
+    return booking
+
+
+def queue_cancellation_emails(booking: Booking, cancelled: list[Attendee], now: datetime) -> None:
+    event = booking.event
+    if booking.booker is not None:
+        queue_email(
+            "booking_cancelled",
+            to=booking.booker.email,
+            subject=f"Cancelled: {event.title} ({booking.reference})",
+            now=now,
+            attachments=hooks.attachments_for(booking, "cancelled"),
+            booking_reference=booking.reference,
+            event_id=event.id,
+            booking=booking,
+            event=event,
+            cancelled=cancelled,
+        )
+
+
+@transactional
+def substitute_attendee(
+    *, reference: str, attendee_id: int, name: str, email: str, actor: User, now: datetime
+) -> Attendee:
+    """Give a place to a colleague before the substitution cut-off. Raises ValidationError, CutoffPassed."""
+    booking = locked_booking(reference, actor)
+    check_can_substitute(booking, now, is_admin=actor.is_admin)
+    attendee = next((a for a in booking.active_attendees if a.id == attendee_id), None)
+    if attendee is None:
+        raise NotFound("There is no such attendee on this booking.")
+    person = AttendeeInput(name=name, email=email)
+    errors = validate_attendee(person, [], "substitute")
+    if errors:
+        raise ValidationError("Check the new attendee's details.", errors=errors)
+    old = {"name": attendee.name, "email": attendee.email}
+    attendee.name = person.name
+    attendee.email = person.email
+    # Requirements and answers belonged to the person who is no longer coming.
+    attendee.dietary_needs = ""
+    attendee.access_needs = ""
+    attendee.job_title = ""
+    attendee.answers = {}
+    audit.record(
+        "attendee.substituted",
+        "booking",
+        booking.reference,
+        actor_id=actor.id,
+        event_id=booking.event_id,
+        at=now,
+        attendee_id=attendee.id,
+        previous=old,
+        new={"name": person.name, "email": person.email},
+    )
+    queue_email(
+        "attendee_confirmed",
+        to=attendee.email,
+        subject=f"Your place at {booking.event.title}",
+        now=now,
+        attachments=hooks.attachments_for(booking, "confirmed"),
+        booking_reference=booking.reference,
+        event_id=booking.event_id,
+        booking=booking,
+        event=booking.event,
+        attendee=attendee,
+    )
+    return attendee

@@ -1,0 +1,146 @@
+"""Shared pieces of the booking services: loading, locking, creating holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from bookings import capacity
+from bookings.accounts.models import User
+from bookings.booking.models import (
+    Attendee,
+    AttendeeStatus,
+    Booking,
+    BookingStatus,
+    PaymentStatus,
+)
+from bookings.catalogue.models import Event, TicketType
+from bookings.core import audit
+from bookings.core.errors import Conflict, NotFound, RateLimited
+from bookings.core.tokens import new_reference
+from bookings.extensions import db
+
+
+class HoldExpired(Conflict):
+    code = "hold_expired"
+
+
+@dataclass(frozen=True)
+class BillingDetails:
+    purchase_order: str = ""
+    contact: str = ""
+    email: str = ""
+    address: str = ""
+
+
+def hold_minutes_for(event: Event, *, card: bool = False) -> int:
+    minutes = event.hold_minutes or current_app.config["HOLD_MINUTES"]
+    # Stripe Checkout sessions last at least 30 minutes, so a card hold must too.
+    return max(minutes, 30) if card else minutes
+
+
+def load_event(event_id: int) -> Event:
+    event = db.session.scalars(
+        select(Event)
+        .where(Event.id == event_id)
+        .options(selectinload(Event.ticket_types), selectinload(Event.questions))
+    ).one_or_none()
+    if event is None:
+        raise NotFound("There is no such event.")
+    return event
+
+
+def get_booking_for(reference: str, user: User | None) -> Booking:
+    """The booking, if `user` is its booker or an admin; NotFound otherwise (rule 6)."""
+    booking = db.session.scalars(
+        select(Booking)
+        .where(Booking.reference == (reference or "").upper())
+        .options(
+            selectinload(Booking.attendees).selectinload(Attendee.ticket_type),
+            selectinload(Booking.event).selectinload(Event.sessions),
+            selectinload(Booking.event).selectinload(Event.questions),
+        )
+    ).one_or_none()
+    if booking is None or user is None or not (user.is_admin or booking.booker_id == user.id):
+        raise NotFound("There is no such booking.")
+    return booking
+
+
+def locked_booking(reference: str, actor: User | None) -> Booking:
+    """Load a booking for a change, with its event locked first (lock order: event, then booking)."""
+    event_id = db.session.scalar(select(Booking.event_id).where(Booking.reference == (reference or "").upper()))
+    if event_id is None:
+        raise NotFound("There is no such booking.")
+    capacity.lock_event(event_id)
+    return get_booking_for(reference, actor)
+
+
+def check_hold_quota(booker_id: int, event_id: int, now: datetime) -> None:
+    """No one person holds every place: a cap on live holds per user (issue: hoarding)."""
+    live = db.session.scalar(
+        select(func.count())
+        .select_from(Booking)
+        .where(
+            Booking.booker_id == booker_id,
+            Booking.status == BookingStatus.HELD.value,
+            Booking.hold_expires_at > now,
+        )
+    )
+    limit = current_app.config["MAX_LIVE_HOLDS_PER_USER"]
+    if live >= limit:
+        raise RateLimited(
+            f"You already have {live} bookings waiting to be completed. Complete or cancel one before starting another."
+        )
+
+
+def release_previous_holds(booker_id: int, event_id: int, actor_id: int, now: datetime) -> None:
+    """Starting again on the same event replaces the booker's unfinished booking for it."""
+    previous = db.session.scalars(
+        select(Booking).where(
+            Booking.booker_id == booker_id,
+            Booking.event_id == event_id,
+            Booking.status == BookingStatus.HELD.value,
+        )
+    ).all()
+    for booking in previous:
+        booking.status = BookingStatus.CANCELLED.value
+        booking.cancelled_at = now
+        for attendee in booking.attendees:
+            attendee.status = AttendeeStatus.CANCELLED.value
+            attendee.cancelled_at = now
+        audit.record(
+            "booking.hold_replaced", "booking", booking.reference, actor_id=actor_id, event_id=event_id, at=now
+        )
+
+
+def create_hold(
+    event: Event, ticket_type: TicketType, places: int, booker_id: int, now: datetime, *, card: bool
+) -> Booking:
+    """Write a held booking with one blank attendee per place. The caller has taken the places."""
+    booking = Booking(
+        reference=new_reference(),
+        event_id=event.id,
+        booker_id=booker_id,
+        status=BookingStatus.HELD.value,
+        payment_status=PaymentStatus.PENDING.value,
+        hold_expires_at=now + timedelta(minutes=hold_minutes_for(event, card=card)),
+        total_pence=ticket_type.price_pence * places,
+        currency=ticket_type.currency,
+        created_at=now,
+    )
+    for _ in range(places):
+        booking.attendees.append(
+            Attendee(
+                event_id=event.id,
+                ticket_type_id=ticket_type.id,
+                price_pence=ticket_type.price_pence,
+                created_at=now,
+            )
+        )
+    db.session.add(booking)
+    db.session.flush()
+    return booking
