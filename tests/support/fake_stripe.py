@@ -16,11 +16,13 @@ and refunds. This module adds what it lacks and what our tests need:
   for browser journeys) and `POST /_test/checkout/sessions/<id>/pay`, which plays
   the customer paying: a confirmed PaymentIntent made with localstripe's own API
   (so refunds work against it), the session `complete`/`paid`, and
-  `checkout.session.completed` delivered before the call returns;
+  `checkout.session.completed` delivered before the call returns
+  (`POST /_test/checkout/sessions/<id>/expire` likewise for expiry);
 - webhook delivery of our own. localstripe signs its deliveries correctly
   (HMAC-SHA256 of "t.body", `t=...,v1=...`) but with the event's creation
   time as `t`, about 1 s late and in no fixed order. Here every event is
-  recorded, delivered at once and in order, signed at delivery time (so a
+  recorded, delivered at once (in the background for API calls, as Stripe
+  does; before answering for the test routes) and in order, signed at delivery time (so a
   redelivery an hour later still verifies), and can be held back, delivered
   in a chosen order, or delivered again (`/_test/webhooks/hold`,
   `/_test/events/deliver`, `/_test/webhooks/release`).
@@ -330,6 +332,15 @@ def build_server_app():
         session.customer_details = {"email": session.customer_email or "payer@example.org", "name": "Test Payer"}
         on_event(Event("checkout.session.completed", session))
 
+    async def test_expire_session(request):
+        session = CheckoutSession._api_retrieve(request.match_info["id"])
+        do_expire(session)
+        await flush()
+        return server.json_response(session._export())
+
+    async def test_flush(_request):
+        return web.json_response(await flush())
+
     async def test_pay_session(request):
         session = CheckoutSession._api_retrieve(request.match_info["id"])
         first_new_event = len(state.events)
@@ -483,6 +494,8 @@ def build_server_app():
     app.router.add_get("/v1/checkout/sessions/{id}", retrieve_session)
     app.router.add_post("/v1/checkout/sessions/{id}/expire", expire_session)
     app.router.add_post("/_test/checkout/sessions/{id}/pay", test_pay_session)
+    app.router.add_post("/_test/checkout/sessions/{id}/expire", test_expire_session)
+    app.router.add_post("/_test/webhooks/flush", test_flush)
     app.router.add_get("/_test/ping", test_ping)
     app.router.add_post("/_test/reset", test_reset)
     app.router.add_get("/_test/events", test_events)
@@ -644,6 +657,15 @@ class FakeStripe:
         """Record new events without delivering them (deliver later, in any order)."""
         self._call("POST", "/_test/webhooks/hold")
 
+    def flush_webhooks(self) -> list[dict]:
+        """Deliver every event still waiting (unless held) and return those deliveries.
+
+        Events raised by API calls (an expire or refund the app asked for) are
+        delivered in the background, as Stripe does; call this to be sure they
+        have arrived before looking.
+        """
+        return self._call("POST", "/_test/webhooks/flush")
+
     def release_webhooks(self) -> list[dict]:
         """Stop holding and deliver what waits, oldest first."""
         return self._call("POST", "/_test/webhooks/release")
@@ -666,8 +688,8 @@ class FakeStripe:
         return self._call("POST", f"/_test/checkout/sessions/{session_id}/pay")["session"]
 
     def expire(self, session_id: str) -> dict:
-        """Expire an open session (as Stripe does at expires_at); sends checkout.session.expired."""
-        return self._call("POST", f"/v1/checkout/sessions/{session_id}/expire")
+        """Expire an open session as Stripe does at expires_at; checkout.session.expired is delivered on return."""
+        return self._call("POST", f"/_test/checkout/sessions/{session_id}/expire")
 
     def fail_next_refund(
         self,
@@ -716,7 +738,7 @@ class WebhookReceiver:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def url(self) -> str:
