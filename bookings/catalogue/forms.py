@@ -132,6 +132,7 @@ class BookPlacesForm(FlaskForm):
             NumberRange(min=1, max=max_places, message=f"Enter a number of places from 1 to {max_places}"),
         ]
         form.places.description = f"You can book up to {max_places} {'place' if max_places == 1 else 'places'}."
+        form.ticket_type_id.description = "The table of prices says who each rate is for."
         if form.places.data is None:
             form.places.data = 1
         if len(rates) == 1 and form.ticket_type_id.data is None:
