@@ -56,11 +56,7 @@ def _new_password(email_field: str | None = None, email: Callable[[FlaskForm], s
 class SignInForm(FlaskForm):
     email = StringField("Email address", widget=GovTextInput(), validators=[_required("Enter your email address")])
     password = PasswordField("Password", widget=GovPasswordInput(), validators=[_required("Enter your password")])
-    remember = BooleanField(
-        "Keep me signed in on this device for 30 days",
-        widget=GovCheckboxInput(),
-        description="Only choose this on a device you do not share with other people.",
-    )
+    remember = BooleanField("Keep me signed in on this device for 30 days", widget=GovCheckboxInput())
     submit = SubmitField("Sign in", widget=GovSubmitInput())
 
 
