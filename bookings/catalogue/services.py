@@ -32,6 +32,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from bookings import capacity
 from bookings.catalogue.inputs import (
@@ -116,6 +117,17 @@ def _unique_slug(title: str) -> str:
     return f"{base}-{number}"
 
 
+def _flush_checking_slug() -> None:
+    # Two writers can pick the same free slug at once (PostgreSQL reads committed data);
+    # the unique constraint decides, and the loser is told as if it had been taken before.
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        if "slug" not in str(error.orig).lower():
+            raise
+        raise ValidationError("The slug is already used by another event.", errors={"slug": "Already in use."})
+
+
 def _sync_dates(event: Event) -> None:
     live = [s for s in event.sessions if not s.is_cancelled] or event.sessions
     event.starts_at = min(s.starts_at for s in live)
@@ -153,7 +165,7 @@ def create_event(data: EventInput, actor_id: int | None, now: datetime) -> Event
         event.ticket_types.append(_new_ticket_type(spec, position))
     _sync_dates(event)
     db.session.add(event)
-    db.session.flush()
+    _flush_checking_slug()
     audit.record(
         "event.created",
         "event",
@@ -207,6 +219,7 @@ def update_event(event_id: int, changes: Mapping[str, Any], actor_id: int | None
     if "slug" in values and values["slug"] != event.slug:
         event.slug = values["slug"]
         changed.append("slug")
+        _flush_checking_slug()
 
     calendar_changed = bool(CALENDAR_FIELDS.intersection(changed))
     touched_sessions: set[int] = set()

@@ -254,3 +254,12 @@ def test_rate_with_a_cancelled_booking_cannot_be_removed(app, clock, admin):
         )
     assert raised.value.code == "ticket_type_in_use" and raised.value.extra["ticket_type_ids"] == [rate_b.id]
     assert db.session.get(TicketType, rate_b.id) is not None
+
+
+def test_slug_taken_by_a_concurrent_writer_is_a_validation_error(app, clock, admin, monkeypatch):
+    make_event(slug="race")
+    monkeypatch.setattr(services, "_slug_taken", lambda slug, except_event_id=None: False)  # lost the race
+    with pytest.raises(ValidationError) as raised:
+        services.create_event(_input(slug="race"), admin.id, clock.now)
+    assert raised.value.errors == {"slug": "Already in use."}
+    assert _count(Event) == 1
