@@ -56,7 +56,7 @@ def _new_password(email_field: str | None = None, email: Callable[[FlaskForm], s
 class SignInForm(FlaskForm):
     email = StringField("Email address", widget=GovTextInput(), validators=[_required("Enter your email address")])
     password = PasswordField("Password", widget=GovPasswordInput(), validators=[_required("Enter your password")])
-    remember = BooleanField("Keep me signed in on this device for 30 days", widget=GovCheckboxInput())
+    remember = BooleanField("Keep me signed in on this device", widget=GovCheckboxInput())  # the page adds how long
     submit = SubmitField("Sign in", widget=GovSubmitInput())
 
 

@@ -76,7 +76,9 @@ def login():
         else:
             _sign_in(user, remember=form.remember.data)
             return redirect(_next_or_account(next_url))
-    return render_template("accounts/login.html", form=form)
+    return render_template(
+        "accounts/login.html", form=form, remember_days=current_app.config["REMEMBER_COOKIE_DURATION_DAYS"]
+    )
 
 
 @bp.route("/register", methods=["GET", "POST"])

@@ -176,6 +176,21 @@ def test_safe_next_is_followed_after_sign_in(client, clock):
     assert response.location == "/my-bookings"
 
 
+def test_page_that_asked_for_sign_in_is_shown_after_it(client, clock):
+    make_user(email="ann@council.example")
+    login_url = client.get("/account/tokens").location
+
+    response = client.post(login_url, data={"email": "ann@council.example", "password": PASSWORD})
+
+    assert response.location == "/account/tokens"
+
+
+def test_remember_me_label_gives_the_configured_duration(app, client):
+    app.config["REMEMBER_COOKIE_DURATION_DAYS"] = 14
+
+    assert "Keep me signed in on this device for 14 days" in client.get("/sign-in").text
+
+
 def test_offsite_next_is_ignored_after_sign_in(client, clock):
     make_user(email="ann@council.example")
 
