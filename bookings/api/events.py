@@ -23,6 +23,7 @@ from bookings.extensions import db
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
+MAX_PAGE = 1_000_000
 PERIODS = ("upcoming", "past", "all")
 LIST_PARAMETERS = ("kind", "status", "when", "page", "per_page")
 
@@ -45,14 +46,12 @@ def _one_event_json(event_id: int, now: datetime) -> dict[str, Any]:
     return _events_json([event], now)[0]
 
 
-def _positive_int(args, name: str, default: int, errors: dict[str, str], maximum: int | None = None) -> int:
+def _positive_int(args, name: str, default: int, errors: dict[str, str], *, maximum: int) -> int:
     raw = args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
-        errors[name] = (
-            f"Must be a whole number from 1 to {maximum}." if maximum else "Must be a whole number, 1 or more."
-        )
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or not 1 <= int(raw) <= maximum:
+        errors[name] = f"Must be a whole number from 1 to {maximum}."
         return default
     return int(raw)
 
@@ -82,7 +81,7 @@ def _list_query(args, now: datetime) -> tuple[Select, int, int, dict[str, str]]:
         query = query.order_by(Event.starts_at, Event.id)
     else:
         errors["when"] = f"Must be one of: {', '.join(PERIODS)}."
-    page = _positive_int(args, "page", 1, errors)
+    page = _positive_int(args, "page", 1, errors, maximum=MAX_PAGE)
     per_page = _positive_int(args, "per_page", DEFAULT_PER_PAGE, errors, maximum=MAX_PER_PAGE)
     return query, page, per_page, errors
 

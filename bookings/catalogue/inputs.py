@@ -35,6 +35,8 @@ DEFAULT_VAT_RATE_BP = 2000
 MAX_VAT_RATE_BP = 10_000
 MAX_PER_BOOKING_LIMIT = 1000
 MAX_LIST_ITEMS = 100  # sessions or rates per event
+MAX_INTEGER = 2**31 - 1  # what every database column holds
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ def _text(max_length: int, *, required: bool = False, what: str = "a value") -> 
     return parse
 
 
-def _integer(minimum: int, maximum: int | None = None, *, nullable: bool = False) -> Callable[[Any], int | None]:
+def _integer(minimum: int, maximum: int = MAX_INTEGER, *, nullable: bool = False) -> Callable[[Any], int | None]:
     def parse(value: Any) -> int | None:
         if value is None and nullable:
             return None
@@ -126,7 +128,7 @@ def _integer(minimum: int, maximum: int | None = None, *, nullable: bool = False
             raise FieldError("Must be a whole number.")
         if value < minimum:
             raise FieldError(f"Must be {minimum} or more.")
-        if maximum is not None and value > maximum:
+        if value > maximum:
             raise FieldError(f"Must be {maximum} or less.")
         return value
 
@@ -187,6 +189,8 @@ def parse_datetime(value: Any, zone: ZoneInfo) -> datetime:
             raise FieldError("Must be a date and time in ISO 8601, such as 2027-03-27T09:30:00+00:00.")
     if not isinstance(value, datetime):
         raise FieldError("Must be a date and time in ISO 8601, such as 2027-03-27T09:30:00+00:00.")
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise FieldError(f"Must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}.")
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone)
     return value.astimezone(UTC)

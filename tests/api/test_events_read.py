@@ -97,6 +97,8 @@ def test_list_pages_with_next_and_previous_links(client, clock, openapi):
         ("per_page=0", "per_page"),
         ("page=-1", "page"),
         ("page=two", "page"),
+        ("page=99999999999999999999", "page"),
+        ("page=\u0663", "page"),
         ("kind=party", "kind"),
         ("status=secret", "status"),
         ("when=soon", "when"),

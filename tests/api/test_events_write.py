@@ -159,6 +159,9 @@ INVALID_BODIES = [
     (_rate(sale_starts_at="2027-02-01T00:00Z", sale_ends_at="2027-01-01T00:00Z"), "ticket_types[0].sale_ends_at"),
     (_with(ticket_types=[{"price_pence": 0}]), "ticket_types[0].name"),
     (_with(ticket_types=[{"name": "A", "price_pence": 0}, {"name": "a", "price_pence": 0}]), "ticket_types"),
+    (_rate(price_pence=10**30), "ticket_types[0].price_pence"),
+    (_rate(cap=2**31), "ticket_types[0].cap"),
+    (_session(starts_at="0001-01-01T00:00:00+01:00"), "sessions[0].starts_at"),
     (_with(tittle="typo"), "tittle"),
     (_with(places_left=3), "places_left"),
 ]
