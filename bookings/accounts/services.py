@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from bookings.accounts import policy
 from bookings.accounts.models import ApiToken, Role, User
@@ -98,16 +99,7 @@ def register_user(name: str, email: str, organisation: str, sector: str, passwor
 
     existing = _user_by_email(email)
     if existing is not None:
-        queue_email(
-            "account_exists",
-            to=existing.email,
-            subject=f"Someone tried to create a {_site_name()} account with your email address",
-            now=now,
-            name=existing.name,
-            sign_in_url=absolute_url("accounts.login"),
-            reset_url=absolute_url("accounts.request_reset"),
-        )
-        audit.record("user.registration_attempted", "user", existing.id, actor_id=None, at=now)
+        _tell_holder_of_attempt(existing, now)
         return None
 
     user = User(
@@ -121,8 +113,15 @@ def register_user(name: str, email: str, organisation: str, sector: str, passwor
         is_active_account=True,
         created_at=now,
     )
-    db.session.add(user)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # a savepoint: losing a race for the address is not an error
+            db.session.add(user)
+    except IntegrityError:
+        existing = _user_by_email(email)
+        if existing is None:
+            raise
+        _tell_holder_of_attempt(existing, now)
+        return None
     queue_email(
         "account_created",
         to=user.email,
@@ -133,6 +132,19 @@ def register_user(name: str, email: str, organisation: str, sector: str, passwor
     )
     audit.record("user.registered", "user", user.id, actor_id=user.id, at=now)
     return user
+
+
+def _tell_holder_of_attempt(holder: User, now: datetime) -> None:
+    queue_email(
+        "account_exists",
+        to=holder.email,
+        subject=f"Someone tried to create a {_site_name()} account with your email address",
+        now=now,
+        name=holder.name,
+        sign_in_url=absolute_url("accounts.login"),
+        reset_url=absolute_url("accounts.request_reset"),
+    )
+    audit.record("user.registration_attempted", "user", holder.id, actor_id=None, at=now)
 
 
 @transactional

@@ -91,3 +91,23 @@ def test_register_refuses_bad_input_and_writes_nothing(app, clock, field, overri
 
 def test_register_accepts_a_password_of_exactly_the_minimum_length(app, clock):
     assert register(password="abcdefghijk!") is not None
+
+
+def test_register_losing_a_race_for_the_address_answers_as_for_a_taken_one(app, clock, monkeypatch):
+    holder = make_user(email="ann@council.example", name="Ann Holder")
+    real_lookup = services._user_by_email
+    calls = []
+
+    def lookup_that_misses_the_first_time(email):
+        # As if the other registration committed between our check and our insert.
+        calls.append(email)
+        return None if len(calls) == 1 else real_lookup(email)
+
+    monkeypatch.setattr(services, "_user_by_email", lookup_that_misses_the_first_time)
+
+    result = register(email="ann@council.example")
+
+    assert result is None
+    assert db.session.query(User).count() == 1
+    assert [m.kind for m in outbox()] == ["account_exists"]
+    assert audit_actions(holder.id) == ["user.registration_attempted"]
