@@ -43,6 +43,7 @@ RESET_SALT = "password-reset"
 RESET_WINDOW = timedelta(hours=1)
 RESET_MAX_PER_EMAIL = 3
 RESET_MAX_PER_ADDRESS = 20
+TAKEN_ADDRESS_EMAILS_PER_HOUR = 3
 # last_used_at is a hint for people, not an audit trail: one write a minute per token at most.
 TOKEN_LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -135,6 +136,12 @@ def register_user(name: str, email: str, organisation: str, sector: str, passwor
 
 
 def _tell_holder_of_attempt(holder: User, now: datetime) -> None:
+    """Email the holder of a taken address, a few times an hour at most, so nobody can flood their inbox."""
+    key = f"register-taken:{holder.email}"
+    audit.record("user.registration_attempted", "user", holder.id, actor_id=None, at=now)
+    if throttle.is_limited(key, limit=TAKEN_ADDRESS_EMAILS_PER_HOUR, window=timedelta(hours=1), now=now):
+        return
+    throttle.add_hit(key, now=now)
     queue_email(
         "account_exists",
         to=holder.email,
@@ -144,7 +151,6 @@ def _tell_holder_of_attempt(holder: User, now: datetime) -> None:
         sign_in_url=absolute_url("accounts.login"),
         reset_url=absolute_url("accounts.request_reset"),
     )
-    audit.record("user.registration_attempted", "user", holder.id, actor_id=None, at=now)
 
 
 @transactional

@@ -111,3 +111,14 @@ def test_register_losing_a_race_for_the_address_answers_as_for_a_taken_one(app, 
     assert db.session.query(User).count() == 1
     assert [m.kind for m in outbox()] == ["account_exists"]
     assert audit_actions(holder.id) == ["user.registration_attempted"]
+
+
+def test_repeated_registrations_with_a_taken_address_email_its_holder_a_few_times_an_hour_at_most(app, clock):
+    make_user(email="ann@council.example")
+    for _ in range(services.TAKEN_ADDRESS_EMAILS_PER_HOUR + 2):
+        assert register(email="ann@council.example") is None
+
+    assert len(outbox("account_exists")) == services.TAKEN_ADDRESS_EMAILS_PER_HOUR
+    clock.advance(hours=1, seconds=1)
+    register(email="ann@council.example")
+    assert len(outbox("account_exists")) == services.TAKEN_ADDRESS_EMAILS_PER_HOUR + 1
