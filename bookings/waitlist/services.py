@@ -26,9 +26,12 @@ from sqlalchemy.orm import selectinload
 
 from bookings import capacity
 from bookings.accounts.models import User
-from bookings.booking.models import Booking
+from bookings.booking import services as booking_services
+from bookings.booking.inputs import AttendeeInput
+from bookings.booking.models import Booking, PaymentMethod
 from bookings.booking.rules import BookingClosed, check_event_bookable, check_places_requested
-from bookings.booking.services import create_hold, load_event
+from bookings.booking.services import BillingDetails, create_hold, load_event
+from bookings.booking.services.confirming import check_payment_method
 from bookings.catalogue.models import Event, TicketType
 from bookings.core import audit
 from bookings.core.db import transactional
@@ -520,6 +523,37 @@ def claim_offer(*, entry_id: int, actor: User, now: datetime, card: bool = False
         hold_expires_at=booking.hold_expires_at.isoformat() if booking.hold_expires_at else None,
         via="waitlist",
     )
+    return booking
+
+
+@transactional
+def claim_offer_and_book(
+    *,
+    entry_id: int,
+    actor: User,
+    now: datetime,
+    people: list[AttendeeInput],
+    method: PaymentMethod,
+    billing: BillingDetails | None = None,
+) -> Booking:
+    """The API's one step: claim the offer, record the attendees and, for free or invoice, confirm.
+
+    With no attendees the places are only held (details and payment follow as
+    for any held booking); card bookings stay held for checkout. All or
+    nothing: on any error the offer stands untouched. Raises what
+    `claim_offer` raises, and ValidationError.
+    """
+    booking = claim_offer(entry_id=entry_id, actor=actor, now=now, card=method is PaymentMethod.CARD)
+    if not people:
+        return booking
+    booking_services.apply_attendee_details(booking, people)
+    booking_services.set_billing(booking, billing)
+    if method is PaymentMethod.CARD:
+        if booking.total_pence == 0:
+            raise ValidationError("These places are free: no payment is needed.", field="payment")
+        return booking  # stays held for checkout
+    check_payment_method(booking, method)
+    booking_services.mark_confirmed(booking, method=method, actor_id=actor.id, now=now)
     return booking
 
 
