@@ -61,7 +61,8 @@ class CatalogueFilterForm(Form):
         description="For example, a topic, a title or a town",
         validators=[Length(max=MAX_SEARCH_LENGTH, message=f"Search must be {MAX_SEARCH_LENGTH} characters or fewer")],
         widget=GovTextInput(),
-        filters=[lambda value: (value or "").strip()],
+        # PostgreSQL refuses NUL in text, so it never reaches a query.
+        filters=[lambda value: (value or "").replace("\x00", "").strip()],
     )
     kind = SelectField("Type of event", validate_choice=False, widget=GovSelect())
     month = SelectField("Month", validate_choice=False, widget=GovSelect())

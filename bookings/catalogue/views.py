@@ -39,6 +39,8 @@ def index():
 @bp.get("/events/<slug>")
 def event(slug: str):
     now = utcnow()
+    if "\x00" in slug:  # PostgreSQL refuses NUL in text; no slug can contain one
+        abort(404)
     is_admin = current_user.is_authenticated and current_user.is_admin
     page = event_page(slug, now, include_drafts=is_admin)
     if page is None:

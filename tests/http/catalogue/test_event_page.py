@@ -38,8 +38,11 @@ def test_event_page_shows_title_summary_description_and_kind(client, clock):
     assert '<p class="govuk-body">Second paragraph.</p>' in html
 
 
-def test_unknown_event_is_not_found(client, clock):
-    assert client.get("/events/no-such-event").status_code == 404
+@pytest.mark.parametrize("slug", ["no-such-event", "%00", "x%27%20OR%20%271%27%3D%271", "%25"])
+def test_unknown_event_is_not_found(client, clock, slug):
+    make_event()
+
+    assert client.get(f"/events/{slug}").status_code == 404
 
 
 def test_every_session_is_listed_with_day_and_times_in_uk_time(client, clock):

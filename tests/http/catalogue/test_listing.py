@@ -133,6 +133,15 @@ def test_free_text_treats_wildcards_quotes_and_sql_as_plain_text(client, clock, 
     assert titles(client.get("/")) == ["Safeguarding adults", "Rates up 100%_/ this year"]
 
 
+def test_search_with_a_nul_character_is_answered_not_crashed(client, clock):
+    make_event(title="Safeguarding adults")
+
+    response = client.get("/", query_string={"q": "safe\x00guarding"})
+
+    assert response.status_code == 200
+    assert titles(response) == ["Safeguarding adults"]
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [
