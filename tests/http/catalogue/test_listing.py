@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from bookings.catalogue.views import date_range
 from tests.integration.catalogue.bookings_helper import add_booking
 from tests.support.factories import at, make_event
 
@@ -211,3 +212,18 @@ def test_empty_listing_says_nothing_matches(client, clock):
     assert response.status_code == 200
     assert "No upcoming events match your filters" in response.get_data(as_text=True)
     assert "govuk-pagination" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "text"),
+    [
+        (at(2027, 3, 9, 9), at(2027, 3, 9, 16), "9 March 2027"),
+        (at(2027, 3, 9, 9), at(2027, 3, 11, 16), "9 to 11 March 2027"),
+        (at(2027, 3, 30, 9), at(2027, 4, 2, 16), "30 March to 2 April 2027"),
+        (at(2027, 12, 30, 9), at(2028, 1, 2, 16), "30 December 2027 to 2 January 2028"),
+        # 23:30 UTC on 31 March is 00:30 on 1 April in London (BST).
+        (at(2027, 3, 31, 23, 30), at(2027, 4, 1, 3), "1 April 2027"),
+    ],
+)
+def test_date_range_is_written_gov_uk_style_in_the_events_timezone(app, start, end, text):
+    assert date_range(start, end, "Europe/London") == text
