@@ -143,7 +143,8 @@ def build_calendar(calendar: IcsCalendar) -> bytes:
     cal.add("calscale", "GREGORIAN")
     cal.add("method", calendar.method.value)
     if calendar.name:
-        cal.add("x-wr-calname", calendar.name)
+        # icalendar does not escape this non-standard property: keep it to one clean line.
+        cal.add("x-wr-calname", " ".join(_CONTROL_CHARS.sub(" ", calendar.name).split()) or "Calendar")
     zones = sorted({s.timezone for s in calendar.sessions if s.timezone.upper() != "UTC"})
     for zone in zones:
         times = [t for s in calendar.sessions if s.timezone == zone for t in (s.starts_at, s.ends_at)]

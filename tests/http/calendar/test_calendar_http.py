@@ -267,3 +267,13 @@ def test_links_macro_for_booking_links_booking_file(app):
         )
     assert f'href="/bookings/{booking.reference}.ics"' in html
     assert "meet.example" in html
+
+
+def test_event_title_cannot_inject_property_into_served_file(client):
+    event = make_event(title="Evil\r\nATTENDEE:mailto:x@y", venue_name="Hall\nORGANIZER:mailto:a@b")
+    response = client.get(f"/events/{event.slug}.ics")
+    [entry] = icalendar.Calendar.from_ical(response.data).walk("VEVENT")
+    assert "ATTENDEE" not in entry
+    assert str(entry["ORGANIZER"]) == "mailto:events@bookings.example"
+    assert str(entry["SUMMARY"]) == "Evil\nATTENDEE:mailto:x@y"
+    assert "attendee" not in vobject_read(response.data).vevent.contents

@@ -170,3 +170,22 @@ def test_catalogue_feed_lists_published_events_of_kind(client, khal):
     khal.import_ics(_fetch(client, "/events.ics?kind=webinar"))
     rows = khal.list("2027-03-27", "3d")
     assert [(row.start, row.title) for row in rows] == [("2027-03-28 13:00", "Webinar B")]
+
+
+def test_personal_feed_applies_move_then_event_cancellation_to_booked_entry(client, khal, clock):
+    user = make_user()
+    event = _event_at([datetime(2027, 3, 28, 9, 30, tzinfo=LONDON)])
+    booking = make_booking(event, user)
+    uid = f"{event.sessions[0].uid}-{booking.reference}"
+    token = services.get_or_create_feed_token(user.id, clock.now)
+    first = _fetch(client, f"/calendar/{token}.ics")
+    khal.import_ics(first)
+    move_session(event, 0, by=timedelta(minutes=30))
+    moved = _fetch(client, f"/calendar/{token}.ics")
+    khal.import_ics(moved)
+    assert [(row.start, row.uid) for row in khal.list("2027-03-27", "3d")] == [("2027-03-28 10:00", uid)]
+    cancel_event(event)
+    cancelled = _fetch(client, f"/calendar/{token}.ics")
+    khal.import_ics(cancelled)
+    assert [(row.uid, row.status) for row in khal.list("2027-03-27", "3d")] == [(uid, "CANCELLED")]
+    assert _sequence(first, uid) < _sequence(moved, uid) < _sequence(cancelled, uid)

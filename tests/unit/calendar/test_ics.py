@@ -183,3 +183,10 @@ def test_changed_session_differs_only_where_changed():
     after = vevents(build(replace(session(), sequence=1, starts_at=datetime(2027, 3, 28, 10, 0, tzinfo=LONDON))))[0]
     assert before["UID"] == after["UID"]
     assert after.decoded("SEQUENCE") > before.decoded("SEQUENCE")
+
+
+def test_calendar_name_with_newline_cannot_add_property():
+    data = build_calendar(IcsCalendar(name="Evil\r\nMETHOD:CANCEL", sessions=(session(),)))
+    cal = icalendar.Calendar.from_ical(data)
+    assert str(cal["METHOD"]) == "PUBLISH"
+    assert b"\r\nMETHOD:CANCEL" not in data
