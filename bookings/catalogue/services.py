@@ -223,14 +223,17 @@ def update_event(event_id: int, changes: Mapping[str, Any], actor_id: int | None
 
     calendar_changed = bool(CALENDAR_FIELDS.intersection(changed))
     touched_sessions: set[int] = set()
-    if "sessions" in values and _replace_sessions(event, values["sessions"], touched_sessions):
+    sessions_changed = "sessions" in values and _replace_sessions(event, values["sessions"], touched_sessions)
+    if sessions_changed:
         changed.append("sessions")
     if "ticket_types" in values and _replace_ticket_types(event, values["ticket_types"], taken):
         changed.append("ticket_types")
 
-    if calendar_changed or touched_sessions:
+    moved = calendar_changed or sessions_changed
+    if moved:
         for session in event.sessions:
-            if calendar_changed or id(session) in touched_sessions:
+            # New sessions (no id yet) start at SEQUENCE 0; existing ones rise once.
+            if (calendar_changed and session.id is not None) or id(session) in touched_sessions:
                 session.sequence += 1
         event.sequence += 1
     _sync_dates(event)
@@ -245,7 +248,6 @@ def update_event(event_id: int, changes: Mapping[str, Any], actor_id: int | None
     if "status" in values:
         _change_status(event, values["status"], actor_id, now)
 
-    moved = calendar_changed or touched_sessions
     if moved and event.is_published:
         for hook in _change_hooks.values():
             hook(event, changed, actor_id, now)
@@ -287,7 +289,10 @@ def _check_changes(event: Event, values: Mapping[str, Any]) -> None:
 
 
 def _replace_sessions(event: Event, specs: tuple[SessionInput, ...], touched: set[int]) -> bool:
-    """Make the live sessions exactly `specs`; returns whether anything changed. `touched` gets changed sessions."""
+    """Make the live sessions exactly `specs`; returns whether anything changed.
+
+    `touched` receives (the Python ids of) existing sessions whose time, title or cancellation changed.
+    """
     by_id = {s.id: s for s in event.sessions}
     kept_ids = {spec.id for spec in specs if spec.id is not None}
     changed = False
@@ -298,7 +303,6 @@ def _replace_sessions(event: Event, specs: tuple[SessionInput, ...], touched: se
                 title=spec.title, starts_at=spec.starts_at, ends_at=spec.ends_at, sequence=0, uid=new_session_uid()
             )
             event.sessions.append(session)
-            touched.add(id(session))
             changed = True
             continue
         if (session.starts_at, session.ends_at, session.title, session.is_cancelled) != (

@@ -321,6 +321,8 @@ def test_patch_adds_a_session_with_a_new_uid(client, admin_token, created):
     body = _patch(client, admin_token, created["id"], {"sessions": sessions}).get_json()
     assert len(body["sessions"]) == 3
     assert len({s["uid"] for s in body["sessions"]}) == 3
+    assert [s["sequence"] for s in body["sessions"]] == [0, 0, 0]  # the others did not change
+    assert body["sequence"] == created["sequence"] + 1
     assert body["ends_at"] == "2027-03-29T12:30:00+01:00"
 
 
