@@ -223,3 +223,25 @@ def test_reset_forgets_sessions(fake_stripe, client):
 
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.checkout.sessions.retrieve(session.id)
+
+
+def test_refund_failure_is_not_hidden_by_the_clients_own_retries(fake_stripe):
+    retrying = stripe.StripeClient(
+        fake_stripe.secret_key, base_addresses={"api": fake_stripe.api_base}, max_network_retries=2
+    )
+    paid = fake_stripe.pay(retrying.v1.checkout.sessions.create(params=_session_params()).id)
+    fake_stripe.fail_next_refund(status=500)
+
+    with pytest.raises(stripe.APIError):
+        retrying.v1.refunds.create(params={"payment_intent": paid["payment_intent"]})
+
+
+def test_refund_can_be_made_to_fail_several_times(fake_stripe, client):
+    paid = fake_stripe.pay(client.v1.checkout.sessions.create(params=_session_params()).id)
+    fake_stripe.fail_next_refund(status=400, code="charge_disputed", type="invalid_request_error", times=2)
+
+    for _ in range(2):
+        with pytest.raises(stripe.InvalidRequestError) as error:
+            client.v1.refunds.create(params={"payment_intent": paid["payment_intent"]})
+        assert error.value.code == "charge_disputed"
+    assert client.v1.refunds.create(params={"payment_intent": paid["payment_intent"]}).status == "succeeded"

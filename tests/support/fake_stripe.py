@@ -123,9 +123,23 @@ def build_server_app():
         return web.json_response(body, status=status)
 
     class _ApiError(UserError):
-        def __init__(self, status: int, message: str, code: str | None = None, type_: str = "invalid_request_error"):
+        def __init__(
+            self,
+            status: int,
+            message: str,
+            code: str | None = None,
+            type_: str = "invalid_request_error",
+            should_retry: bool | None = None,
+        ):
             super().__init__(status, message, {"code": code} if code else None)
             self.body["error"]["type"] = type_
+            self.should_retry = should_retry
+
+        def to_response(self):
+            response = super().to_response()
+            if self.should_retry is not None:  # Stripe's advice to its clients; stripe-python obeys it
+                response.headers["Stripe-Should-Retry"] = "true" if self.should_retry else "false"
+            return response
 
     class CheckoutSession(StripeObject):
         object = "checkout.session"
@@ -203,7 +217,9 @@ def build_server_app():
     def refund_create(**data):
         if state.refund_failures:
             failure = state.refund_failures.pop(0)
-            raise _ApiError(failure["status"], failure["message"], failure["code"], failure["type"])
+            raise _ApiError(
+                failure["status"], failure["message"], failure["code"], failure["type"], failure["should_retry"]
+            )
         charge = None
         if data.get("payment_intent"):
             intent = PaymentIntent._api_retrieve(data["payment_intent"])
@@ -476,15 +492,16 @@ def build_server_app():
         return web.json_response(await flush())
 
     async def test_fail_next_refund(request):
-        data = await request.json() if request.can_read_body else {}
-        state.refund_failures.append(
-            {
-                "status": int(data.get("status", 500)),
-                "code": data.get("code", "api_error"),
-                "type": data.get("type", "api_error"),
-                "message": data.get("message", "The refund could not be made (injected failure)."),
-            }
-        )
+        body = await request.read()  # cached: localstripe's auth middleware has read it already
+        data = json.loads(body) if body else {}
+        failure = {
+            "status": int(data.get("status", 500)),
+            "code": data.get("code", "api_error"),
+            "type": data.get("type", "api_error"),
+            "message": data.get("message", "The refund could not be made (injected failure)."),
+            "should_retry": data.get("should_retry", False),
+        }
+        state.refund_failures.extend([failure] * int(data.get("times", 1)))
         return web.json_response({"queued": len(state.refund_failures)})
 
     app = server.app
@@ -698,9 +715,20 @@ class FakeStripe:
         code: str = "api_error",
         type: str = "api_error",
         message: str | None = None,
+        times: int = 1,
+        should_retry: bool | None = False,
     ) -> None:
-        """Make the next refund request fail with this HTTP status and Stripe error (once; queue more by repeating)."""
-        body = {"status": status, "code": code, "type": type}
+        """Make the next `times` refund requests fail with this HTTP status and Stripe error.
+
+        The answer carries `Stripe-Should-Retry: false` (as Stripe's own 500s
+        usually do), so stripe-python's automatic retries do not hide the
+        failure; pass `should_retry=True` or None to let them retry. Injected
+        failures are never remembered by the idempotency layer: a later request
+        with the same Idempotency-Key runs again (real Stripe replays a 500 that
+        reached execution for 24 hours; it does not replay a request refused
+        before execution, such as a rate limit or lock timeout).
+        """
+        body = {"status": status, "code": code, "type": type, "times": times, "should_retry": should_retry}
         if message:
             body["message"] = message
         self._call("POST", "/_test/refunds/fail-next", json=body)
