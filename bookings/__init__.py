@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
-from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from jinja2 import BytecodeCache, ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from bookings.extensions import csrf, db, login_manager, migrate
 from config import BASE_DIR, DEV_SECRET_KEY, INSTANCE_DIR, Config, config_for
@@ -19,6 +19,8 @@ def create_app(config: str | type[Config] | None = None, **overrides: object) ->
         template_folder=str(BASE_DIR / "templates"),
         static_folder=str(BASE_DIR / "static"),
     )
+    # Before anything touches app.jinja_env (extensions add globals to it).
+    app.jinja_options = {**app.jinja_options, "bytecode_cache": _BYTECODE_CACHE}
     config_class = config if isinstance(config, type) else config_for(config)
     app.config.from_object(config_class)
     app.config.update(overrides)
@@ -60,8 +62,31 @@ def _init_extensions(app: Flask) -> None:
     from bookings import models  # noqa: F401
 
 
+class _ProcessBytecodeCache(BytecodeCache):
+    """Compiled templates shared by every app in the process (keyed by name and source checksum).
+
+    Compiling the GOV.UK macros costs seconds; a worker or a test run builds
+    more than one app, and each would otherwise compile them again.
+    """
+
+    def __init__(self) -> None:
+        self._store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        data = self._store.get(bucket.key)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket) -> None:
+        self._store[bucket.key] = bucket.bytecode_to_string()
+
+
+_BYTECODE_CACHE = _ProcessBytecodeCache()
+
+
 def _init_templates(app: Flask) -> None:
     from govuk_frontend_wtf.main import WTFormsHelpers
+
 
     app.jinja_loader = ChoiceLoader(
         [

@@ -92,9 +92,26 @@ def _empty_all_tables() -> None:
     db.session.commit()
 
 
+def _isolate_requests(app) -> None:
+    """Give each test-client request a fresh `g`, as a real server does.
+
+    The fixture keeps an app context open for the test's own database work;
+    Flask reuses it for requests, so without this `g` (and Flask-Login's
+    cached user in it) would leak from one request to the next.
+    """
+
+    @app.teardown_request
+    def _clear_g(_error):
+        from flask import g
+
+        for name in list(vars(g)):
+            delattr(g, name)
+
+
 @pytest.fixture
 def app(database_url, _schema):
     app = create_app("test", SQLALCHEMY_DATABASE_URI=database_url, WTF_CSRF_ENABLED=False)
+    _isolate_requests(app)
     with app.app_context():
         yield app
         db.session.rollback()
@@ -107,6 +124,7 @@ def app(database_url, _schema):
 def csrf_app(database_url, _schema):
     """An app with CSRF protection on, as in production."""
     app = create_app("test", SQLALCHEMY_DATABASE_URI=database_url)
+    _isolate_requests(app)
     with app.app_context():
         yield app
         db.session.rollback()
