@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
-from werkzeug.http import is_resource_modified
+from werkzeug.http import http_date, is_resource_modified
 
 from bookings.calendar import services  # imports bookings.calendar.models: CalendarFeedToken is in the metadata
 from bookings.calendar.services import CONTENT_TYPE, CalendarFile
@@ -25,7 +25,7 @@ def _serve(file: CalendarFile, *, cache_control: str, attachment: bool = True) -
     """The file, or 304 when the client's ETag or date still matches (decided before the file is built)."""
     headers = {
         "ETag": f'"{file.etag}"',
-        "Last-Modified": file.last_modified.strftime("%a, %d %b %Y %H:%M:%S GMT"),
+        "Last-Modified": http_date(file.last_modified),
         "Cache-Control": cache_control,
     }
     if not is_resource_modified(request.environ, etag=file.etag, last_modified=file.last_modified):
