@@ -644,9 +644,11 @@ class FakeStripe:
 
     # -- webhooks -----------------------------------------------------------
 
-    def register_webhook(self, url: str, *, events: list[str] | None = None, endpoint_id: str = "app") -> None:
-        """Send events to `url`, signed with `webhook_secret` (localstripe's /_config/webhooks)."""
-        data: dict = {"url": url, "secret": self.webhook_secret}
+    def register_webhook(
+        self, url: str, *, events: list[str] | None = None, endpoint_id: str = "app", secret: str | None = None
+    ) -> None:
+        """Send events to `url`, signed with `webhook_secret` or `secret` (localstripe's /_config/webhooks)."""
+        data: dict = {"url": url, "secret": secret or self.webhook_secret}
         if events is not None:
             data["events[]"] = events
         response = self._http.post(f"{self.api_base}/_config/webhooks/{endpoint_id}", data=data, timeout=10)
