@@ -1,8 +1,11 @@
-"""Imports every model so that the metadata is complete for Alembic and create_all."""
+"""Imports every area's models so that the metadata is complete for Alembic and create_all."""
 
-from bookings.accounts.models import ApiToken, User  # noqa: F401
-from bookings.booking.models import Attendee, Booking  # noqa: F401
-from bookings.catalogue.models import Event, EventSession, Question, TicketType  # noqa: F401
+from bookings.accounts import models as accounts_models  # noqa: F401
+from bookings.booking import models as booking_models  # noqa: F401
+from bookings.calendar import models as calendar_models  # noqa: F401
+from bookings.catalogue import models as catalogue_models  # noqa: F401
 from bookings.core.audit import AuditRecord  # noqa: F401
 from bookings.core.throttle import ThrottleHit  # noqa: F401
-from bookings.notifications.models import OutboxMessage  # noqa: F401
+from bookings.notifications import models as notifications_models  # noqa: F401
+from bookings.payments import models as payments_models  # noqa: F401
+from bookings.waitlist import models as waitlist_models  # noqa: F401
