@@ -132,12 +132,17 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     if message.html_body:
         email.add_alternative(message.html_body, subtype="html")
     for attachment in message.attachments or []:
-        maintype, subtype = attachment["content_type"].split(";")[0].split("/")
+        mime, *raw_params = [part.strip() for part in attachment["content_type"].split(";")]
+        maintype, subtype = mime.split("/")
+        # Keep parameters such as method=REQUEST: mail clients need it to treat a calendar file as an invite.
+        params = dict(p.split("=", 1) for p in raw_params if "=" in p)
+        params.pop("charset", None)
         email.add_attachment(
             attachment["content"].encode("utf-8"),
             maintype=maintype,
             subtype=subtype,
             filename=attachment["filename"],
+            params=params,
         )
     return email
 

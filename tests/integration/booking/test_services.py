@@ -165,8 +165,11 @@ def test_free_booking_is_confirmed_with_emails_and_audit(app, clock):
     )
     assert confirmed.status == BookingStatus.CONFIRMED.value
     assert confirmed.payment_status == PaymentStatus.NOT_REQUIRED.value
-    recipients = sorted(m.to_address for m in db.session.scalars(select(OutboxMessage)))
-    assert recipients == ["booker@council.example", "colleague@council.example"]
+    messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.to_address)).all()
+    assert [m.to_address for m in messages] == ["booker@council.example", "colleague@council.example"]
+    invite = messages[0].attachments[0]
+    assert invite["filename"] == f"booking-{booking.reference}.ics"
+    assert "method=REQUEST" in invite["content_type"] and "METHOD:REQUEST" in invite["content"]
     actions = [a.action for a in db.session.scalars(select(AuditRecord).order_by(AuditRecord.id))]
     assert actions == ["booking.held", "booking.details_saved", "booking.confirmed"]
     assert places_left(event, clock.now + timedelta(days=2)) == 3  # confirmed places never expire
