@@ -6,6 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from bookings.core.clock import utcnow
+from bookings.core.errors import DomainError
 
 bookings_cli = AppGroup("bookings", help="Bookings administration commands.")
 
@@ -18,7 +19,10 @@ def create_admin_command(email: str, password: str, name: str) -> None:
     """Create an admin account, or make an existing account an admin with this password."""
     from bookings.accounts.services import create_admin
 
-    user = create_admin(email=email, password=password, name=name, now=utcnow())
+    try:
+        user = create_admin(email=email, password=password, name=name, now=utcnow())
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
     click.echo(f"Admin {user.email} is ready.")
 
 
@@ -29,7 +33,10 @@ def create_token_command(email: str, name: str) -> None:
     """Create an API token for EMAIL. The token is printed once, alone on the last line."""
     from bookings.accounts.services import create_api_token
 
-    _, token = create_api_token(email=email, name=name, now=utcnow())
+    try:
+        _, token = create_api_token(email=email, name=name, now=utcnow())
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
     click.echo("Keep this token secret; it is shown only once:", err=True)
     click.echo(token)
 
