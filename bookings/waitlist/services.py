@@ -305,6 +305,11 @@ def run_offers(event_id: int, now: datetime) -> tuple[int, int]:
 
     Returns (offers expired, offers made).
     """
+    has_entries = db.session.scalar(
+        select(WaitlistEntry.id).where(WaitlistEntry.event_id == event_id, WaitlistEntry.status.in_(IN_LINE)).limit(1)
+    )
+    if has_entries is None:
+        return 0, 0  # the common case before every open sale: one cheap query
     event = db.session.scalars(
         select(Event).where(Event.id == event_id).options(selectinload(Event.ticket_types))
     ).one()
