@@ -51,6 +51,7 @@ def checkout(booking: Booking, now) -> str:
 
 
 def payment_of(booking: Booking) -> Payment:
+    db.session.commit()  # end any read snapshot (SQLite WAL) so rows other processes committed are seen
     db.session.expire_all()
     payment = db.session.scalars(
         select(Payment).where(Payment.booking_id == booking.id).order_by(Payment.id.desc())
@@ -60,6 +61,7 @@ def payment_of(booking: Booking) -> Payment:
 
 
 def reload(booking: Booking) -> Booking:
+    db.session.commit()  # end any read snapshot (SQLite WAL) so rows other processes committed are seen
     db.session.expire_all()
     fresh = db.session.scalars(select(Booking).where(Booking.id == booking.id)).one()
     return fresh

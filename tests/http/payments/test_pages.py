@@ -1,0 +1,106 @@
+"""Payment pages through the Flask test client: review with VAT and discounts, checkout redirect, return page,
+documents, and the webhook's CSRF exemption."""
+
+from __future__ import annotations
+
+from bookings.booking import services as booking_services
+from bookings.booking.inputs import AttendeeInput
+from bookings.booking.models import PaymentMethod
+from bookings.payments import services
+from tests.conftest import login_as
+from tests.integration.payments.support import held_booking, paid_event, payment_of
+from tests.support.factories import make_admin, make_user
+
+
+def test_review_page_shows_the_order_with_vat_breakdown_and_a_discount_field(app, client, clock):
+    booking = held_booking(paid_event(price_pence=10000, prices_include_vat=False), clock.now, places=2)
+    login_as(client, booking.booker)
+    page = client.get(f"/bookings/{booking.reference}/review").get_data(as_text=True)
+    assert "Order summary" in page
+    assert "VAT at 20%" in page
+    assert "£240.00" in page  # £200 plus £40 VAT
+    assert 'name="discount_code"' in page
+
+
+def test_applying_a_discount_code_updates_the_order(app, client, clock):
+    booking = held_booking(paid_event(price_pence=10000), clock.now)
+    services.create_discount_code(code="SAVE10", amount_pence=1000, actor=make_admin(), now=clock.now)
+    login_as(client, booking.booker)
+    response = client.post(f"/bookings/{booking.reference}/discount", data={"discount_code": "save10"})
+    assert response.status_code == 302
+    page = client.get(f"/bookings/{booking.reference}/review").get_data(as_text=True)
+    assert "Discount (SAVE10)" in page
+    assert "£90.00" in page
+
+
+def test_unknown_discount_code_shows_an_error_summary_linked_to_the_field(app, client, clock):
+    booking = held_booking(paid_event(), clock.now)
+    login_as(client, booking.booker)
+    response = client.post(f"/bookings/{booking.reference}/discount", data={"discount_code": "NOPE"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "govuk-error-summary" in page
+    assert 'href="#discount_code"' in page
+
+
+def test_choosing_card_goes_to_stripe_checkout(stripe_app, client, fake_stripe, real_clock):
+    booking = held_booking(paid_event(), real_clock.now)
+    login_as(client, booking.booker)
+    review = client.get(f"/bookings/{booking.reference}/review").get_data(as_text=True)
+    assert "Pay now by card" in review
+
+    response = client.post(f"/bookings/{booking.reference}/review", data={"payment": "card"})
+    assert response.status_code == 303
+    response = client.get(response.headers["Location"])
+
+    assert response.status_code == 303
+    session_id = payment_of(booking).checkout_session_id
+    assert response.headers["Location"] == fake_stripe.session(session_id)["url"]
+
+
+def test_return_page_shows_confirming_until_the_webhook_confirms(stripe_app, client, fake_stripe, real_clock):
+    booking = held_booking(paid_event(), real_clock.now)
+    login_as(client, booking.booker)
+    client.get(f"/bookings/{booking.reference}/payment/checkout")
+    fake_stripe.pay(payment_of(booking).checkout_session_id)  # no webhook endpoint: nothing delivered yet
+
+    page = client.get(f"/bookings/{booking.reference}/payment/return").get_data(as_text=True)
+
+    assert "We are confirming your payment" in page
+    assert "Booking confirmed" not in page
+
+
+def test_booker_gets_the_invoice_as_html_and_pdf_and_others_get_404(app, client, clock):
+    booker = make_user()
+    booking = booking_services.book_places(
+        event_id=paid_event().id,
+        booker=booker,
+        ticket_type_id=None,
+        people=[AttendeeInput(name="A Delegate", email="a@council.example")],
+        method=PaymentMethod.INVOICE,
+        now=clock.now,
+        billing=booking_services.BillingDetails(purchase_order="PO-9", contact="Accounts", address="1 Town Hall"),
+    )
+    login_as(client, booker)
+    overview = client.get(f"/bookings/{booking.reference}/payment").get_data(as_text=True)
+    assert "INV-000001" in overview
+
+    html = client.get(f"/bookings/{booking.reference}/documents/invoice/1")
+    assert html.status_code == 200
+    text = html.get_data(as_text=True)
+    assert "PO-9" in text and "VAT breakdown" in text and "GB 123 4567 89" in text
+    pdf = client.get(f"/bookings/{booking.reference}/documents/invoice/1.pdf")
+    assert pdf.headers["Content-Type"] == "application/pdf"
+    assert pdf.data.startswith(b"%PDF-")
+
+    login_as(client, make_user())
+    assert client.get(f"/bookings/{booking.reference}/documents/invoice/1").status_code == 404
+    assert client.get(f"/bookings/{booking.reference}/documents/invoice/1.pdf").status_code == 404
+
+
+def test_webhook_needs_no_csrf_token_but_a_valid_signature(csrf_app, fake_stripe):
+    csrf_app.config.update(fake_stripe.app_config())
+    client = csrf_app.test_client()
+    response = client.post("/webhooks/stripe", data=b"{}", headers={"Stripe-Signature": "t=1,v1=bad"})
+    assert response.status_code == 400
+    assert response.json["error"] == "bad_signature"
