@@ -65,6 +65,8 @@ class Config:
     MAIL_USE_TLS = _bool("MAIL_USE_TLS")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Bookings <no-reply@bookings.example>")
     MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 8)
+    # Days before an event starts that the sweep sends each person a reminder (once); 0 turns reminders off.
+    REMINDER_DAYS_BEFORE = _int("REMINDER_DAYS_BEFORE", 2)
 
     # Stripe.
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")

@@ -18,13 +18,15 @@ def _prune_throttle(now: datetime) -> int:
 
 
 def run_sweep(now: datetime) -> dict[str, int]:
+    from bookings.booking.reminders import queue_reminders
     from bookings.booking.services import expire_holds
     from bookings.notifications.outbox import deliver_pending
 
     counts: dict[str, int] = {}
     counts["holds_expired"] = expire_holds(now)
     counts["throttle_pruned"] = _prune_throttle(now)
-    mail = deliver_pending(now)
+    counts["reminders_queued"] = queue_reminders(now)
+    mail = deliver_pending(now)  # last, so mail written by the steps above goes out in this run
     counts["mail_sent"] = mail["sent"]
     counts["mail_failed"] = mail["failed"]
     return counts

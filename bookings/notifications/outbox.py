@@ -12,7 +12,11 @@ Message-ID stays the same, so a receiving server can drop the duplicate.
 from __future__ import annotations
 
 import smtplib
+import ssl
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -29,6 +33,9 @@ from bookings.notifications.models import OutboxMessage, OutboxStatus
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 3600
 SENDING_TIMEOUT = timedelta(minutes=10)
+
+# Kinds of email that `queue_email` drops in the current call stack (see `suppressed`).
+_suppressed_kinds: ContextVar[frozenset[str]] = ContextVar("suppressed_email_kinds", default=frozenset())
 
 
 @dataclass(frozen=True)
@@ -47,9 +54,18 @@ def queue_email(
     attachments: list[Attachment] | None = None,
     booking_reference: str | None = None,
     event_id: int | None = None,
+    message_key: str | None = None,
     **context: Any,
-) -> OutboxMessage:
-    """Render `templates/emails/<template>.txt/.html` and add it to the current transaction."""
+) -> OutboxMessage | None:
+    """Render `templates/emails/<template>.txt/.html` and add it to the current transaction.
+
+    `message_key` (unique in the outbox) makes a message that must go out once
+    at most, such as a reminder: a second message with the same key fails the
+    transaction with an IntegrityError. Returns None when the kind is
+    `suppressed` here.
+    """
+    if template in _suppressed_kinds.get():
+        return None
     context = {"subject": subject, **context}
     text_body = render_template(f"emails/{template}.txt", **context)
     try:
@@ -59,7 +75,7 @@ def queue_email(
             raise
         html_body = ""
     message = OutboxMessage(
-        message_key=uuid.uuid4().hex,
+        message_key=message_key or uuid.uuid4().hex,
         kind=template,
         to_address=to,
         subject=subject,
@@ -74,6 +90,21 @@ def queue_email(
     )
     db.session.add(message)
     return message
+
+
+@contextmanager
+def suppressed(*kinds: str) -> Iterator[None]:
+    """Drop emails of these kinds queued inside the block, because the caller sends one that covers them.
+
+    Cancelling an event cancels its bookings through the booking service, which
+    would also write each booker a "booking cancelled" email; the event's own
+    "event cancelled" email says the same, so the booker gets one, not two.
+    """
+    token = _suppressed_kinds.set(_suppressed_kinds.get() | frozenset(kinds))
+    try:
+        yield
+    finally:
+        _suppressed_kinds.reset(token)
 
 
 @transactional
@@ -153,7 +184,9 @@ def _send(email: EmailMessage) -> None:
         raise RuntimeError("MAIL_SERVER is not set")
     with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=20) as smtp:
         if config["MAIL_USE_TLS"]:
-            smtp.starttls()
+            # smtplib's default context checks no certificate; a real one refuses a server that
+            # cannot prove its name, so the password and the mail cannot go to an impostor.
+            smtp.starttls(context=ssl.create_default_context())
         if config["MAIL_USERNAME"]:
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
         smtp.send_message(email)
