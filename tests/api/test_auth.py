@@ -107,3 +107,8 @@ def test_cookie_write_with_csrf_on_is_still_401(csrf_client):
     response = csrf_client.post("/api/v1/events", json=NEW_EVENT)
     assert response.status_code == 401
     assert response.get_json()["error"] == "unauthorised"
+
+
+def test_catalogue_responses_vary_on_authorization(client):
+    # Admins see more than others at the same address, so shared caches must key on the token.
+    assert "Authorization" in client.get("/api/v1/events").headers["Vary"]
