@@ -111,6 +111,7 @@ def _init_templates(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from bookings.accounts import auth  # noqa: F401  registers the user loader
     from bookings.accounts.views import bp as accounts_bp
+    from bookings.admin import bp as admin_bp
     from bookings.api import bp as api_bp
     from bookings.booking.views import bp as booking_bp
     from bookings.calendar.views import bp as calendar_bp
@@ -127,6 +128,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(calendar_bp)
     app.register_blueprint(payments_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(admin_bp)
 
     from bookings.site.errors import register_error_handlers
 

@@ -1,0 +1,71 @@
+"""Helpers for the console tests: an event with bookings, an invoice booking, a failed email, audit rows."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+
+from bookings.booking import services as booking_services
+from bookings.booking.inputs import AttendeeInput
+from bookings.booking.models import Booking, PaymentMethod
+from bookings.catalogue.models import Event, Question
+from bookings.core.audit import AuditRecord
+from bookings.extensions import db
+from bookings.notifications.models import OutboxMessage, OutboxStatus
+from tests.support.factories import make_event, make_user
+
+
+def book(event: Event, now: datetime, *, people: list[AttendeeInput] | None = None, user=None, method=None) -> Booking:
+    """A confirmed booking (free, or by invoice for a paid rate)."""
+    user = user or make_user()
+    people = people or [AttendeeInput(name=f"Person of {user.name}", email=user.email)]
+    paid = any(t.price_pence for t in db.session.get(Event, event.id).ticket_types)
+    return booking_services.book_places(
+        event_id=event.id,
+        booker=user,
+        ticket_type_id=None,
+        people=people,
+        method=method or (PaymentMethod.INVOICE if paid else PaymentMethod.FREE),
+        now=now,
+    )
+
+
+def paid_event(**overrides) -> Event:
+    return make_event(ticket_types=[{"name": "Public sector", "price_pence": 12000}], **overrides)
+
+
+def failed_email(to: str = "gone@council.example", now: datetime | None = None) -> OutboxMessage:
+    message = OutboxMessage(
+        message_key=uuid.uuid4().hex,
+        kind="booking_confirmed",
+        to_address=to,
+        subject="Booking confirmed",
+        text_body="Hello",
+        status=OutboxStatus.FAILED.value,
+        attempts=8,
+        next_attempt_at=now,
+        created_at=now,
+        last_error="550 mailbox unavailable",
+    )
+    db.session.add(message)
+    db.session.commit()
+    return message
+
+
+def add_question(event: Event, label: str = "Which workshop?") -> Question:
+    question = Question(event_id=event.id, label=label, kind="text", choices=[], is_required=False, position=0)
+    db.session.add(question)
+    db.session.commit()
+    return question
+
+
+def audit_rows(action: str) -> list[AuditRecord]:
+    db.session.rollback()
+    return list(db.session.scalars(select(AuditRecord).where(AuditRecord.action == action).order_by(AuditRecord.id)))
+
+
+def count(model, *where) -> int:
+    db.session.rollback()
+    return len(db.session.scalars(select(model).where(*where)).all())
