@@ -79,6 +79,9 @@ class Config:
     OFFER_EXPIRY_HOURS = _int("OFFER_EXPIRY_HOURS", 48)
     MAX_LIVE_HOLDS_PER_USER = _int("MAX_LIVE_HOLDS_PER_USER", 5)
 
+    # Privacy: `flask bookings anonymise` removes attendees' personal data this long after an event ends.
+    ANONYMISE_AFTER_MONTHS = _int("ANONYMISE_AFTER_MONTHS", 12)
+
     # Accounts.
     PASSWORD_RESET_MAX_AGE_SECONDS = _int("PASSWORD_RESET_MAX_AGE_SECONDS", 3600)
     LOGIN_MAX_FAILURES_PER_ACCOUNT = _int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)

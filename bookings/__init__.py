@@ -117,6 +117,7 @@ def _register_blueprints(app: Flask) -> None:
     from bookings.calendar.views import bp as calendar_bp
     from bookings.catalogue.views import bp as catalogue_bp
     from bookings.payments.views import bp as payments_bp
+    from bookings.privacy.views import bp as privacy_bp
     from bookings.site.views import bp as site_bp
     from bookings.waitlist.views import bp as waitlist_bp
 
@@ -127,6 +128,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(waitlist_bp)
     app.register_blueprint(calendar_bp)
     app.register_blueprint(payments_bp)
+    app.register_blueprint(privacy_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(admin_bp)
 

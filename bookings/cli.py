@@ -69,3 +69,27 @@ def send_mail_command(limit: int) -> None:
 
     counts = deliver_pending(utcnow(), limit=limit)
     click.echo(f"sent={counts['sent']} failed={counts['failed']}")
+
+
+@bookings_cli.command("anonymise")
+@click.option(
+    "--months",
+    type=int,
+    default=None,
+    help="Anonymise attendees of events that ended more than this many months ago (default: ANONYMISE_AFTER_MONTHS).",
+)
+def anonymise_command(months: int | None) -> None:
+    """Remove attendees' personal data from old events, keeping places and money. Safe to run daily."""
+    from flask import current_app
+
+    from bookings.privacy.services import anonymise_old_bookings
+
+    months = current_app.config["ANONYMISE_AFTER_MONTHS"] if months is None else months
+    try:
+        report = anonymise_old_bookings(now=utcnow(), months=months)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(
+        f"events={report.events} bookings={report.bookings} attendees={report.attendees} "
+        f"messages={report.messages} (events that ended more than {months} months ago)"
+    )
