@@ -8,7 +8,15 @@ from sqlalchemy import select
 
 from bookings.booking.models import Booking
 from bookings.extensions import db
-from tests.browser.steps import audit, book_places, continue_to_review, expect_confirmed, fill_attendee, find_event, sign_up
+from tests.browser.steps import (
+    audit,
+    book_places,
+    continue_to_review,
+    expect_confirmed,
+    fill_attendee,
+    find_event,
+    sign_up,
+)
 from tests.support.factories import make_event
 
 pytestmark = pytest.mark.browser
