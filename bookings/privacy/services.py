@@ -82,11 +82,12 @@ def _anonymise_booking(booking: Booking) -> tuple[int, bool]:
     """Blank a booking's attendees and (unless an invoice must be kept) its billing details."""
     changed = sum(_anonymise_attendee(attendee) for attendee in booking.attendees)
     billing = bool(booking.billing_contact or booking.billing_email or booking.billing_address)
-    if billing and not _has_documents(booking.id):
+    cleared = billing and not _has_documents(booking.id)
+    if cleared:
         booking.billing_contact = ""
         booking.billing_email = ""
         booking.billing_address = ""
-    return changed, bool(changed) or billing
+    return changed, bool(changed) or cleared
 
 
 def _forget_messages(references: list[str]) -> int:
