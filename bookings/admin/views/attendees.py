@@ -33,7 +33,7 @@ def attendees(event_id: int):
 
 def _download(table: exports.Table, fmt: str, filename: str) -> Response:
     write, mimetype = FORMATS[fmt]
-    response = Response(write(table), mimetype=mimetype)
+    response = Response(write(table), content_type=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
     response.headers["Cache-Control"] = "no-store"  # personal data: no copies in caches
     return response
