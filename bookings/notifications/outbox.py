@@ -20,7 +20,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
 from typing import Any
 
 from flask import current_app, render_template
@@ -33,6 +32,7 @@ from bookings.notifications.models import OutboxMessage, OutboxStatus
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 3600
 SENDING_TIMEOUT = timedelta(minutes=10)
+SMTP_SERVICE_NOT_AVAILABLE = 421
 
 # Kinds of email that `queue_email` drops in the current call stack (see `suppressed`).
 _suppressed_kinds: ContextVar[frozenset[str]] = ContextVar("suppressed_email_kinds", default=frozenset())
@@ -157,7 +157,9 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     email["To"] = message.to_address
     email["Subject"] = message.subject
     domain = config["MAIL_DEFAULT_SENDER"].rsplit("@", 1)[-1].strip("> ") or "bookings.local"
-    email["Message-ID"] = make_msgid(idstring=message.message_key, domain=domain)
+    # Made from the message key alone (make_msgid adds the time and a random number), so a copy
+    # sent again after a crash carries the same Message-ID and a receiving server can drop it.
+    email["Message-ID"] = f"<{message.message_key}@{domain}>"
     email["X-Bookings-Message-Key"] = message.message_key
     email.set_content(message.text_body)
     if message.html_body:
@@ -193,7 +195,13 @@ def _send(email: EmailMessage) -> None:
 
 
 def _server_unavailable(error: BaseException) -> bool:
-    # When the server answered, this message is the problem, not the server.
+    # When the server answered about this message, the message is the problem, not the server.
+    # A refused login or a 421 ("closing, try later") is the server's or the settings' problem:
+    # trying the rest of the queue would only spend every message's attempts.
+    if isinstance(error, smtplib.SMTPAuthenticationError | smtplib.SMTPNotSupportedError):
+        return True
+    if isinstance(error, smtplib.SMTPResponseException) and error.smtp_code == SMTP_SERVICE_NOT_AVAILABLE:
+        return True
     return not isinstance(error, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused)
 
 

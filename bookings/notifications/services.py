@@ -75,9 +75,7 @@ def failed_messages(limit: int = 50) -> list[DeliveryProblem]:
 
 def outbox_counts() -> dict[str, int]:
     """How many messages are in each status (for a dashboard); every status is present."""
-    counts = dict(
-        db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).tuples().all()
-    )
+    counts = dict(db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
     return {status.value: counts.get(status.value, 0) for status in OutboxStatus}
 
 
