@@ -13,12 +13,24 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from bookings.api.auth import Unauthorised, authenticate_request
-from bookings.core.errors import DomainError
+from bookings.core.errors import DomainError, NotFound
 from bookings.extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # bearer tokens are the protection: cookies never authorise the API
 bp.before_request(authenticate_request)
+
+
+# The largest id a row can have (PostgreSQL `integer`); a bigger one names nothing. Without this bound
+# SQLite raises OverflowError on ids past 2**63 and the caller gets a 500 instead of a 404.
+MAX_ID = 2**31 - 1
+
+
+@bp.url_value_preprocessor
+def _refuse_ids_out_of_range(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    for value in (values or {}).values():
+        if isinstance(value, int) and not 0 <= value <= MAX_ID:
+            raise NotFound("There is no such thing.")
 
 
 class UnsupportedMediaType(DomainError):
