@@ -261,3 +261,32 @@ def test_failed_emails_are_on_the_dashboard(app, clock):
 
     assert [m.to_address for m in board.failed_emails] == ["bounced@council.example"]
     assert board.failed_email_count == 1
+
+
+def _queries_for_dashboard(now) -> int:
+    from sqlalchemy import event as sa_event
+
+    statements: list[str] = []
+
+    def _count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = db.engine
+    sa_event.listen(engine, "before_cursor_execute", _count)
+    try:
+        db.session.rollback()
+        queries.dashboard(now)
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", _count)
+    return len([s for s in statements if s.lstrip().upper().startswith("SELECT")])
+
+
+def test_dashboard_takes_the_same_number_of_queries_for_one_event_or_many(app, clock):
+    make_event()
+    book(paid_event(), clock.now)
+    few = _queries_for_dashboard(clock.now)
+    for n in range(5):
+        book(make_event(), clock.now)
+        failed_email(f"bounced{n}@council.example", now=clock.now)
+
+    assert _queries_for_dashboard(clock.now) == few
