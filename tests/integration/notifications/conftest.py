@@ -12,7 +12,8 @@ from bookings.booking import services
 from bookings.booking.inputs import AttendeeInput
 from bookings.booking.models import Booking, PaymentMethod
 from bookings.core.clock import utcnow
-from bookings.notifications.outbox import deliver_pending
+from bookings.core.db import transactional
+from bookings.notifications.outbox import deliver_pending, queue_email
 from tests.fixtures_components import smtp_server, smtp_sink  # noqa: F401  (real SMTP sink fixtures)
 
 
@@ -32,6 +33,20 @@ def book(clock):
         )
 
     return _book
+
+
+@transactional
+def queue_messages(count: int, now, prefix: str = "person") -> None:
+    """Write `count` plain messages (password-changed notices) to `<prefix><n>@council.example`."""
+    for n in range(count):
+        queue_email(
+            "password_changed",
+            to=f"{prefix}{n}@council.example",
+            subject=f"Your password has been changed ({n})",
+            now=now,
+            name=f"Person {n}",
+            reset_url="https://bookings.example/reset",
+        )
 
 
 def deliver() -> dict[str, int]:

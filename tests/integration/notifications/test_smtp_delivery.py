@@ -15,29 +15,16 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select
 
-from bookings.core.db import transactional
 from bookings.extensions import db
 from bookings.notifications import outbox
 from bookings.notifications.models import OutboxMessage, OutboxStatus
-from bookings.notifications.outbox import BACKOFF_BASE_SECONDS, SENDING_TIMEOUT, deliver_pending, queue_email
+from bookings.notifications.outbox import BACKOFF_BASE_SECONDS, SENDING_TIMEOUT, deliver_pending
+from tests.integration.notifications.conftest import queue_messages
 from tests.support.ports import free_port
 from tests.support.smtp import SmtpSink
 
 ROOT = Path(__file__).resolve().parents[3]
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
-
-
-@transactional
-def _queue(count: int, now: datetime, prefix: str = "person") -> None:
-    for n in range(count):
-        queue_email(
-            "password_changed",
-            to=f"{prefix}{n}@council.example",
-            subject=f"Your password has been changed ({n})",
-            now=now,
-            name=f"Person {n}",
-            reset_url="https://bookings.example/reset",
-        )
 
 
 def _statuses() -> dict[str, str]:
@@ -55,7 +42,7 @@ def _keys(sink: SmtpSink) -> list[str]:
 
 
 def test_mail_queued_while_the_server_is_down_goes_out_once_after_the_back_off(smtp_server):
-    _queue(3, NOW)
+    queue_messages(3, NOW)
     smtp_server.stop()
 
     assert deliver_pending(NOW) == {"sent": 0, "failed": 1}  # one refused connection; the rest wait
@@ -70,7 +57,7 @@ def test_mail_queued_while_the_server_is_down_goes_out_once_after_the_back_off(s
 
 
 def test_each_failure_doubles_the_wait_and_is_recorded(smtp_server):
-    _queue(1, NOW)
+    queue_messages(1, NOW)
     smtp_server.stop()
 
     deliver_pending(NOW)
@@ -85,7 +72,7 @@ def test_each_failure_doubles_the_wait_and_is_recorded(smtp_server):
 
 def test_a_message_gives_up_after_the_last_attempt_and_is_marked_failed(app, smtp_server):
     app.config["MAIL_MAX_ATTEMPTS"] = 2
-    _queue(1, NOW)
+    queue_messages(1, NOW)
     smtp_server.stop()
 
     deliver_pending(NOW)
@@ -101,7 +88,7 @@ def test_a_message_gives_up_after_the_last_attempt_and_is_marked_failed(app, smt
 
 
 def test_a_message_left_sending_by_a_crashed_sender_is_resent_with_the_same_message_id(smtp_server, monkeypatch):
-    _queue(1, NOW)
+    queue_messages(1, NOW)
 
     def crash(*_args, **_kwargs):
         raise KeyboardInterrupt("the sender died after the server accepted the message")
@@ -154,7 +141,7 @@ def _run_together(processes: list[subprocess.Popen]) -> list[str]:
 
 def test_several_send_mail_processes_at_once_deliver_each_message_once(database_url, smtp_server):
     now = datetime.now(UTC) - timedelta(minutes=1)
-    _queue(60, now)
+    queue_messages(60, now)
 
     outputs = _run_together([_flask(database_url, smtp_server, "send-mail", "--limit", "100") for _ in range(4)])
 
@@ -229,14 +216,14 @@ def test_mail_goes_over_starttls_with_a_login_to_a_server_whose_certificate_is_t
     tls_sink, certificate, monkeypatch
 ):
     monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
-    _queue(2, NOW)
+    queue_messages(2, NOW)
 
     assert deliver_pending(NOW) == {"sent": 2, "failed": 0}
     assert sorted(m["To"] for m in tls_sink.messages) == ["person0@council.example", "person1@council.example"]
 
 
 def test_a_server_with_an_untrusted_certificate_gets_no_mail(tls_sink):
-    _queue(2, NOW)
+    queue_messages(2, NOW)
 
     assert deliver_pending(NOW) == {"sent": 0, "failed": 1}
     assert tls_sink.messages == []
@@ -249,7 +236,7 @@ def test_a_refused_login_stops_the_run_without_spending_every_messages_attempts(
 ):
     monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
     app.config["MAIL_PASSWORD"] = "wrong"
-    _queue(3, NOW)
+    queue_messages(3, NOW)
 
     assert deliver_pending(NOW) == {"sent": 0, "failed": 1}
     attempts = sorted(db.session.scalars(select(OutboxMessage.attempts)).all())
@@ -259,7 +246,7 @@ def test_a_refused_login_stops_the_run_without_spending_every_messages_attempts(
 
 def test_without_tls_the_password_is_never_offered_and_nothing_is_sent(app, tls_sink):
     app.config["MAIL_USE_TLS"] = False
-    _queue(1, NOW)
+    queue_messages(1, NOW)
 
     assert deliver_pending(NOW) == {"sent": 0, "failed": 1}
     assert tls_sink.messages == []
