@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app, g
 
 from bookings.core.money import format_money
+from bookings.core.sanitise import rich_text
 from bookings.core.urls import absolute_url
 
 DEFAULT_ZONE = ZoneInfo("Europe/London")
@@ -87,6 +88,7 @@ def register_template_helpers(app: Flask) -> None:
         money=money,
         price=price,
         ordinal=ordinal,
+        rich_text=rich_text,
     )
     app.jinja_env.globals.update(
         csp_nonce=csp_nonce, plural=plural, has_endpoint=has_endpoint, absolute_url=absolute_url
