@@ -56,7 +56,8 @@ from pathlib import Path
 import requests
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT_SECONDS = 30
+START_TIMEOUT_SECONDS = 120  # only a bound: on a loaded 2-core machine an import can take many seconds
+PARENT_CHECK_SECONDS = 1
 MIN_EXPIRY_SECONDS = 30 * 60
 MAX_EXPIRY_SECONDS = 24 * 60 * 60
 TEST_CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}
@@ -525,11 +526,36 @@ def build_server_app():
     return app
 
 
-def _serve(fd: int) -> None:
+def _exit_when_orphaned(parent_pid: int):
+    """An aiohttp startup hook: end this process when the test process that started it is gone.
+
+    A test runner killed without clean-up (a `timeout`, SIGKILL) cannot stop its
+    fake; this keeps such fakes from outliving it.
+    """
+    import asyncio
+
+    async def watch():
+        while True:
+            await asyncio.sleep(PARENT_CHECK_SECONDS)
+            try:
+                os.kill(parent_pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+
+    async def on_startup(app):
+        app["parent_watch"] = asyncio.ensure_future(watch())
+
+    return on_startup
+
+
+def _serve(fd: int, parent_pid: int | None) -> None:
     from aiohttp import web
 
+    app = build_server_app()
+    if parent_pid:
+        app.on_startup.append(_exit_when_orphaned(parent_pid))
     sock = socket.socket(fileno=fd)
-    web.run_app(build_server_app(), sock=sock, print=None, access_log=None)
+    web.run_app(app, sock=sock, print=None, access_log=None)
 
 
 # ---------------------------------------------------------------------------
@@ -569,7 +595,15 @@ class FakeStripe:
         self._socket = sock
         self.port = sock.getsockname()[1]
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.fake_stripe", "--fd", str(sock.fileno())],
+            [
+                sys.executable,
+                "-m",
+                "tests.support.fake_stripe",
+                "--fd",
+                str(sock.fileno()),
+                "--parent-pid",
+                str(os.getpid()),
+            ],
             cwd=PROJECT_ROOT,
             pass_fds=(sock.fileno(),),
             env={**os.environ, "PYTHONWARNINGS": "ignore"},
@@ -577,20 +611,27 @@ class FakeStripe:
             stderr=subprocess.PIPE,
             start_new_session=True,
         )
+        try:
+            self._wait_until_answering()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_until_answering(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while True:
             if self._process.poll() is not None:
                 stderr = self._process.stderr.read().decode(errors="replace")
-                self.stop()
                 raise FakeStripeError(f"the fake Stripe exited with {self._process.returncode}:\n{stderr}")
             try:
-                if self._http.get(f"{self.api_base}/_test/ping", timeout=2).ok:
-                    return self
-            except requests.ConnectionError:
+                # The socket listens from the start: a slow start shows as a read timeout, not a refusal.
+                if self._http.get(f"{self.api_base}/_test/ping", timeout=5).ok:
+                    return
+            except requests.RequestException:
                 pass
             if time.monotonic() > deadline:
-                self.stop()
-                raise FakeStripeError("the fake Stripe did not answer in time")
+                raise FakeStripeError(f"the fake Stripe did not answer within {START_TIMEOUT_SECONDS}s")
             time.sleep(0.05)
 
     def stop(self) -> None:
@@ -788,4 +829,6 @@ class WebhookReceiver:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Serve the fake Stripe on an inherited socket.")
     parser.add_argument("--fd", type=int, required=True)
-    _serve(parser.parse_args().fd)
+    parser.add_argument("--parent-pid", type=int, default=None, help="exit when this process is gone")
+    arguments = parser.parse_args()
+    _serve(arguments.fd, arguments.parent_pid)

@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT_SECONDS = 30
+START_TIMEOUT_SECONDS = 120  # only a bound: on a loaded 2-core machine the app import can take many seconds
 STOP_TIMEOUT_SECONDS = 10
 
 
@@ -90,6 +90,7 @@ class LiveServer:
             "BOOKINGS_TEST_DB_URL": self.database_url,
             "BOOKINGS_TEST_CONFIG": json.dumps(self.config),
             "PYTHONUNBUFFERED": "1",
+            "BOOKINGS_TEST_PARENT_PID": str(os.getpid()),
             **self.extra_env,
         }
         if self.now is not None:
@@ -134,7 +135,7 @@ class LiveServer:
             if self._process.poll() is not None:
                 raise LiveServerError(f"the live server exited with {self._process.returncode}:\n{self.log()}")
             try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=5) as response:
                     if response.status == 200:
                         return
             except (urllib.error.URLError, ConnectionError, TimeoutError):

@@ -3,6 +3,8 @@
 - BOOKINGS_TEST_DB_URL: the database (required; the schema must already exist).
 - BOOKINGS_TEST_CONFIG: JSON object of config overrides, e.g. {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": 2525}.
 - BOOKINGS_TEST_NOW: optional ISO datetime; fixes the app clock there (the server's time stands still).
+- BOOKINGS_TEST_PARENT_PID: the test process; when it is gone (killed without clean-up), the server
+  ends its own process group (gunicorn and its workers), so no server outlives its test run.
 
 The config is the test config (`create_app("test", ...)`) with CSRF protection left on, as in production.
 """
@@ -11,6 +13,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import threading
+import time
 from datetime import UTC, datetime
 
 from bookings import create_app
@@ -28,4 +33,21 @@ def build_app():
     return create_app("test", SQLALCHEMY_DATABASE_URI=url, **overrides)
 
 
+def _end_when_orphaned(parent_pid: int) -> None:
+    while True:
+        time.sleep(1)
+        try:
+            os.kill(parent_pid, 0)
+        except ProcessLookupError:
+            os.killpg(os.getpgrp(), signal.SIGTERM)  # the live server runs in a process group of its own
+            return
+
+
+def watch_parent() -> None:
+    parent = os.environ.get("BOOKINGS_TEST_PARENT_PID")
+    if parent:
+        threading.Thread(target=_end_when_orphaned, args=(int(parent),), daemon=True).start()
+
+
 app = build_app()
+watch_parent()
