@@ -3,6 +3,7 @@ delivered mail catches what it claims to."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,12 @@ def test_the_checker_passes_a_good_email():
 )
 def test_the_checker_catches_an_inaccessible_email(broken, problem):
     assert problem in accessibility_problems(broken)
+
+
+BARE_URL_LINK = re.compile(r"<a\b[^>]*>\s*\{\{[^}]*\}\}\s*</a>")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_no_html_email_uses_a_bare_address_as_link_text(kind):
+    # A screen reader reads such a link out character by character; the text should say where it goes.
+    assert BARE_URL_LINK.findall((EMAILS / f"{kind}.html").read_text()) == []
