@@ -51,5 +51,5 @@ def stripe(fake_stripe, live_server):
 def mail(app, mail_sink):
     """The SMTP sink, emptied, with the test-process app delivering the outbox to it."""
     app.config.update(MAIL_SERVER=mail_sink.host, MAIL_PORT=mail_sink.port, MAIL_USE_TLS=False, MAIL_USERNAME="")
-    mail_sink.messages.clear()
+    mail_sink.clear()
     return mail_sink

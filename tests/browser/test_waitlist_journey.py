@@ -1,0 +1,91 @@
+"""A full event in Chromium: join the waiting list, receive the offer by email (SMTP sink), claim it and book."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from bookings.booking import services as booking_services
+from bookings.booking.inputs import AttendeeInput
+from bookings.booking.models import PaymentMethod
+from bookings.core.clock import utcnow
+from bookings.notifications.outbox import deliver_pending
+from tests.browser.steps import audit, continue_to_review, expect_confirmed, sign_in
+from tests.support.factories import make_event, make_user
+
+pytestmark = pytest.mark.browser
+
+
+def plain_text(message) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+def book_the_last_place(event, user) -> str:
+    """Someone else takes the only place, through the booking services."""
+    booking = booking_services.hold_places(
+        event_id=event.id, booker_id=user.id, ticket_type_id=None, places=1, now=utcnow()
+    )
+    booking_services.save_attendee_details(
+        reference=booking.reference,
+        actor=user,
+        people=[
+            AttendeeInput(
+                name=user.name,
+                email=user.email,
+                organisation="",
+                job_title="",
+                dietary_needs="",
+                access_needs="",
+                answers={},
+            )
+        ],
+        now=utcnow(),
+    )
+    booking_services.confirm_booking(reference=booking.reference, actor=user, method=PaymentMethod.FREE, now=utcnow())
+    return booking.reference
+
+
+def test_join_the_waiting_list_of_a_full_event_receive_the_offer_and_claim_it(app, live_server, mail, page):
+    base = live_server.url
+    event = make_event(title="Mental health first aid", capacity=1)
+    holder = make_user(name="Jo Patel")
+    waiter = make_user(name="Chris Evans", email="chris.evans@charity.example")
+    reference = book_the_last_place(event, holder)
+
+    sign_in(page, base, waiter.email)
+    page.goto(f"{base}/events/{event.slug}")
+    expect(page.get_by_text("This event is fully booked.")).to_be_visible()
+    audit(page, "event-full")
+    page.get_by_role("button", name="Join the waiting list").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Join the waiting list")
+    audit(page, "waitlist-join")
+
+    page.get_by_role("button", name="Join the waiting list").click()  # without agreeing to emails
+    expect(page.locator(".govuk-error-summary")).to_be_focused()
+    audit(page)
+    page.get_by_label("Email me when places are offered to me").check()
+    page.get_by_role("button", name="Join the waiting list").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("You are on the waiting list")
+    expect(page.locator("#position")).to_have_text("You are 1st in line")
+    audit(page, "waitlist-position")
+
+    # The place comes free: it is offered to the waiting list first, and the offer goes out by email.
+    booking_services.cancel_booking(reference=reference, actor=holder, now=utcnow())
+    deliver_pending(utcnow())
+    offer = mail.wait_for(lambda m: m["To"] == waiter.email and "/waitlist/claim/" in plain_text(m))
+    body = plain_text(offer[0])
+    claim_path = re.search(r"https?://[^/\s]+(/waitlist/claim/\S+)", body).group(1)
+
+    page.goto(f"{base}{claim_path}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Claim your places")
+    audit(page, "waitlist-claim")
+    page.get_by_role("button", name="Claim 1 place").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Who is attending?")
+    expect(page.locator("#attendees-0-name")).to_have_value("Chris Evans")
+    continue_to_review(page)
+    page.get_by_role("button", name="Confirm booking").click()
+    new_reference = re.search(r"/bookings/(BK-[A-Z0-9-]+)", page.url).group(1)
+    expect_confirmed(page, new_reference)
+    audit(page)
