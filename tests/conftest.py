@@ -168,3 +168,6 @@ def login_as(client, user) -> None:
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True
+
+
+from tests.fixtures_components import *  # noqa: E402, F403

@@ -38,7 +38,7 @@ def _race(mp, url, event_id, user_ids):
         p.start()
     outcomes = []
     for _ in procs:
-        worker, got = results.get(timeout=240)
+        _worker, got = results.get(timeout=240)
         outcomes.extend(got)
     for p in procs:
         p.join(timeout=60)

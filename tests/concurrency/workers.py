@@ -19,11 +19,12 @@ def app_for(url: str):
 
 def run_actions(url: str, worker: int, event_id: int, user_ids: list[int], actions: int, barrier, results) -> None:
     """Book, hold and cancel at random; report each outcome as (kind, code)."""
+    from sqlalchemy import select
+
     from bookings.accounts.models import User
     from bookings.booking import services
     from bookings.booking.inputs import AttendeeInput
     from bookings.booking.models import Booking, BookingStatus, PaymentMethod
-    from sqlalchemy import select
 
     rng = random.Random(worker)
     app = app_for(url)
@@ -36,23 +37,34 @@ def run_actions(url: str, worker: int, event_id: int, user_ids: list[int], actio
             try:
                 if choice < 0.45:
                     n = rng.randint(1, 3)
-                    people = [AttendeeInput(name=f"W{worker}-{step}-{i}", email=f"w{worker}s{step}i{i}@x.example") for i in range(n)]
+                    people = [
+                        AttendeeInput(name=f"W{worker}-{step}-{i}", email=f"w{worker}s{step}i{i}@x.example")
+                        for i in range(n)
+                    ]
                     services.book_places(
-                        event_id=event_id, booker=user, ticket_type_id=None, people=people,
-                        method=PaymentMethod.FREE, now=FIXED_NOW,
+                        event_id=event_id,
+                        booker=user,
+                        ticket_type_id=None,
+                        people=people,
+                        method=PaymentMethod.FREE,
+                        now=FIXED_NOW,
                     )
                     outcomes.append(("book", "ok"))
                 elif choice < 0.8:
                     services.hold_places(
-                        event_id=event_id, booker_id=user.id, ticket_type_id=None, places=rng.randint(1, 2),
-                        now=FIXED_NOW, replace_previous=False,
+                        event_id=event_id,
+                        booker_id=user.id,
+                        ticket_type_id=None,
+                        places=rng.randint(1, 2),
+                        now=FIXED_NOW,
+                        replace_previous=False,
                     )
                     outcomes.append(("hold", "ok"))
                 else:
                     reference = db.session.scalar(
-                        select(Booking.reference).where(
-                            Booking.booker_id == user.id, Booking.status == BookingStatus.CONFIRMED.value
-                        ).limit(1)
+                        select(Booking.reference)
+                        .where(Booking.booker_id == user.id, Booking.status == BookingStatus.CONFIRMED.value)
+                        .limit(1)
                     )
                     db.session.commit()
                     if reference is None:
@@ -63,7 +75,7 @@ def run_actions(url: str, worker: int, event_id: int, user_ids: list[int], actio
             except DomainError as error:
                 outcomes.append(("error", error.code))
                 db.session.rollback()
-            except Exception:  # noqa: BLE001 - every unexpected failure is reported to the test
+            except Exception:  # every unexpected failure is reported to the test
                 outcomes.append(("crash", traceback.format_exc()))
                 db.session.rollback()
         db.session.remove()

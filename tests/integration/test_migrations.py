@@ -17,10 +17,6 @@ from sqlalchemy import inspect
 from bookings import create_app
 from bookings.extensions import db
 
-# migrations/env.py (the Flask-Migrate template) tries the deprecated `db.get_engine()` first; with
-# filterwarnings=error that warning would stop every migration. Harmless: it falls back to `db.engine`.
-pytestmark = pytest.mark.filterwarnings("ignore:'get_engine' is deprecated:DeprecationWarning")
-
 
 @pytest.fixture
 def empty_database_url(db_backend, pg_cluster, tmp_path):

@@ -17,7 +17,9 @@ _counter = itertools.count(1)
 PASSWORD = "correct horse battery staple"
 
 
-def make_user(*, email: str | None = None, role: str = Role.ATTENDEE.value, password: str = PASSWORD, **overrides) -> User:
+def make_user(
+    *, email: str | None = None, role: str = Role.ATTENDEE.value, password: str = PASSWORD, **overrides
+) -> User:
     n = next(_counter)
     user = User(
         email=(email or f"user{n}@council.example").lower(),

@@ -17,7 +17,9 @@ class PostgresUnavailable(RuntimeError):
 
 
 def _bin_dir() -> Path:
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: [int(x) for x in p.split("/")[4].split(".")])
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: [int(x) for x in p.split("/")[4].split(".")]
+    )
     if not candidates:
         raise PostgresUnavailable("PostgreSQL server binaries not found (apt-get install postgresql)")
     return Path(candidates[-1])
@@ -40,11 +42,27 @@ class PostgresCluster:
 
     def start(self) -> PostgresCluster:
         data = self.dir / "data"
-        _as_postgres([str(self.bin / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale"])
+        _as_postgres(
+            [str(self.bin / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale"]
+        )
         options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c max_connections=200"
         if not self.fsync:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        _as_postgres([str(self.bin / "pg_ctl"), "-D", str(data), "-l", str(self.dir / "log"), "-w", "-t", "30", "-o", options, "start"])
+        _as_postgres(
+            [
+                str(self.bin / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(self.dir / "log"),
+                "-w",
+                "-t",
+                "30",
+                "-o",
+                options,
+                "start",
+            ]
+        )
         return self
 
     def create_database(self, name: str) -> str:
@@ -52,7 +70,20 @@ class PostgresCluster:
         return self.url(name)
 
     def drop_database(self, name: str) -> None:
-        _as_postgres([str(self.bin / "dropdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "--force", "--if-exists", name])
+        _as_postgres(
+            [
+                str(self.bin / "dropdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "--force",
+                "--if-exists",
+                name,
+            ]
+        )
 
     def url(self, name: str) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
