@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 
-import bookings.api.waitlist  # noqa: F401  registers the routes until bookings/api/__init__.py imports them
 from bookings.booking.models import Booking, BookingStatus
 from bookings.extensions import db
 from bookings.waitlist.models import WaitlistEntry, WaitlistStatus
@@ -77,6 +76,17 @@ def test_join_with_bad_places_is_422_and_writes_nothing(client, openapi, user_to
     assert response.status_code == 422
     assert set(body["errors"]) == {"places", "colour"}
     assert db.session.scalar(db.select(db.func.count()).select_from(WaitlistEntry)) == 0
+
+
+def test_full_event_shows_its_waiting_list_in_the_catalogue(client, openapi, now):
+    event = make_event(capacity=1)
+    book(event, 1, now)
+    join(event, 1, now)
+
+    response = client.get(f"/api/v1/events/{event.id}")
+
+    body = openapi.check_response(response, "/events/{event_id}", "get")
+    assert (body["places_left"], body["is_waitlist_open"]) == (0, True)
 
 
 def test_join_needs_a_token(client):
