@@ -21,9 +21,12 @@ def run_sweep(now: datetime) -> dict[str, int]:
     from bookings.booking.reminders import queue_reminders
     from bookings.booking.services import expire_holds
     from bookings.notifications.outbox import deliver_pending
+    from bookings.waitlist.sweep import expire_offers, send_due_offers
 
     counts: dict[str, int] = {}
     counts["holds_expired"] = expire_holds(now)
+    counts["offers_expired"] = expire_offers(now)
+    counts["offers_sent"] = send_due_offers(now)
     counts["throttle_pruned"] = _prune_throttle(now)
     counts["reminders_queued"] = queue_reminders(now)
     mail = deliver_pending(now)  # last, so mail written by the steps above goes out in this run

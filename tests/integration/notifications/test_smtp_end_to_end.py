@@ -231,3 +231,26 @@ def test_reminders_are_off_when_days_before_is_zero(app, smtp_server, clock, boo
     book(event, make_user())
 
     assert run_sweep(utcnow())["reminders_queued"] == 0
+
+
+def test_the_waiting_list_emails_arrive_joined_then_offer_with_claim_link_then_expired(smtp_server, clock, book):
+    from bookings.waitlist.services import join_waitlist
+
+    event = make_event(title="Mental health first aid", capacity=1, starts_at=utcnow() + timedelta(days=30))
+    first = make_user(email="first@council.example")
+    waiting = make_user(email="waiting@council.example")
+    booking = book(event, first)
+    join_waitlist(event_id=event.id, user=waiting, places=1, now=utcnow())
+    services.cancel_booking(reference=booking.reference, actor=first, now=utcnow())
+    run_sweep(utcnow())
+    clock.advance(days=3)
+    run_sweep(utcnow())
+
+    joined, offer, expired = [m for m in smtp_server.messages if m["To"] == "waiting@council.example"]
+    assert "waiting list" in joined["Subject"].lower()
+    assert "/waitlist/claim/" in text_of(offer)
+    assert "Claim your places</a>" in html_of(offer)
+    assert "Claim them by" in text_of(offer)
+    assert "not claimed in time" in text_of(expired)
+    for message in (joined, offer, expired):
+        _assert_readable(message)
