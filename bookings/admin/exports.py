@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from bookings.booking.models import Attendee
 from bookings.catalogue.models import Event
@@ -65,7 +66,8 @@ def to_xlsx(table: Table) -> bytes:
     sheet.title = table.name[:31]
     sheet.append(table.header)
     for row in table.rows:
-        sheet.append(row)
+        # Control characters cannot be stored in the XML of a sheet (openpyxl refuses them): drop them.
+        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

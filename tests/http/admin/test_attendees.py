@@ -181,3 +181,14 @@ def test_check_in_without_a_csrf_token_changes_nothing(csrf_app, event):
     assert client.post(f"/admin/events/{event.id}/check-in/{ada.id}").status_code == 400
     db.session.rollback()
     assert db.session.get(Attendee, ada.id).checked_in_at is None
+
+
+def test_control_characters_in_a_name_do_not_break_the_excel_export(client, clock):
+    event = make_event()
+    book(event, clock.now, people=[AttendeeInput(name="Bell\x07 Ringer", email="bell@council.example")])
+    login_as(client, make_admin())
+
+    response = client.get(f"/admin/events/{event.id}/attendees.xlsx")
+
+    assert response.status_code == 200
+    assert _xlsx_rows(response)[1][0] == "Bell Ringer"
