@@ -97,8 +97,10 @@ def duplicate_event(event_id: int, actor: User, now: datetime) -> Event:
 
 
 @transactional
-def move_event(event_id: int, actor: User, now: datetime, *, new_start: datetime) -> Event:
-    """Shift every live session (and the booking close time) so the first session starts at `new_start`.
+def move_event(
+    event_id: int, actor: User, now: datetime, *, new_start: datetime | None = None, delta: timedelta | None = None
+) -> Event:
+    """Shift every live session (and the booking close time) by `delta`, or so the first starts at `new_start`.
 
     Goes through `update_event`, so sessions keep their UIDs, sequences rise and,
     for a published event, the change hooks tell everyone. Raises NotFound,
@@ -109,7 +111,11 @@ def move_event(event_id: int, actor: User, now: datetime, *, new_start: datetime
     if event.is_cancelled:
         raise Conflict("A cancelled event cannot be moved.", code="event_cancelled")
     live = [s for s in event.sessions if not s.is_cancelled]
-    delta: timedelta = new_start - min(s.starts_at for s in live)
+    if (new_start is None) == (delta is None):
+        raise ValueError("Give either new_start or delta.")
+    if new_start is not None:
+        delta = new_start - min(s.starts_at for s in live)
+    assert delta is not None
     if not delta:
         raise ValidationError("The event already starts then.", errors={"new_start": "Choose a different start"})
     changes: dict[str, object] = {

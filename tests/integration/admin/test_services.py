@@ -126,6 +126,16 @@ def test_move_shifts_every_session_keeps_uids_and_raises_sequences(app, clock):
     assert [r.details["shift_seconds"] for r in audit_rows("event.moved")] == [7 * 86400 + 3600]
 
 
+def test_move_by_a_delta_keeps_session_lengths(app, clock):
+    event = make_event(days=2)
+    starts = [s.starts_at for s in event.sessions]
+
+    services.move_event(event.id, make_admin(), clock.now, delta=timedelta(days=-3))
+
+    db.session.rollback()
+    assert [s.starts_at for s in db.session.get(Event, event.id).sessions] == [t - timedelta(days=3) for t in starts]
+
+
 def test_moving_to_the_same_start_is_refused(app, clock):
     event = make_event()
 
