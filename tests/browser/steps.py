@@ -23,7 +23,7 @@ DESKTOP_VIEWPORT = {"width": 1280, "height": 720}
 OVERFLOWING = """() => {
   const edge = document.documentElement.clientWidth + 0.5;
   const scrollsItself = (el) => {
-    for (let up = el.parentElement; up; up = up.parentElement) {
+    for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
       if (["auto", "scroll", "hidden", "clip"].includes(getComputedStyle(up).overflowX)) return true;
     }
     return false;
@@ -125,3 +125,24 @@ def continue_to_review(page: Page) -> None:
 def expect_confirmed(page: Page, reference: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Booking confirmed")
     expect(page.locator(".govuk-panel")).to_contain_text(reference)
+
+
+def confirm_free_booking(event_id: int, booker, people: list[tuple[str, str]]) -> str:
+    """Someone else books free places through the booking services (not the browser); returns the reference."""
+    from bookings.booking import services
+    from bookings.booking.inputs import AttendeeInput
+    from bookings.booking.models import PaymentMethod
+    from bookings.core.clock import utcnow
+
+    booking = services.hold_places(
+        event_id=event_id, booker_id=booker.id, ticket_type_id=None, places=len(people), now=utcnow()
+    )
+    attendees = [
+        AttendeeInput(
+            name=name, email=email, organisation="", job_title="", dietary_needs="", access_needs="", answers={}
+        )
+        for name, email in people
+    ]
+    services.save_attendee_details(reference=booking.reference, actor=booker, people=attendees, now=utcnow())
+    services.confirm_booking(reference=booking.reference, actor=booker, method=PaymentMethod.FREE, now=utcnow())
+    return booking.reference

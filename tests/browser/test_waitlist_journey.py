@@ -8,11 +8,9 @@ import pytest
 from playwright.sync_api import expect
 
 from bookings.booking import services as booking_services
-from bookings.booking.inputs import AttendeeInput
-from bookings.booking.models import PaymentMethod
 from bookings.core.clock import utcnow
 from bookings.notifications.outbox import deliver_pending
-from tests.browser.steps import audit, continue_to_review, expect_confirmed, sign_in
+from tests.browser.steps import audit, confirm_free_booking, continue_to_review, expect_confirmed, sign_in
 from tests.support.factories import make_event, make_user
 
 pytestmark = pytest.mark.browser
@@ -22,37 +20,12 @@ def plain_text(message) -> str:
     return message.get_body(("plain",)).get_content()
 
 
-def book_the_last_place(event, user) -> str:
-    """Someone else takes the only place, through the booking services."""
-    booking = booking_services.hold_places(
-        event_id=event.id, booker_id=user.id, ticket_type_id=None, places=1, now=utcnow()
-    )
-    booking_services.save_attendee_details(
-        reference=booking.reference,
-        actor=user,
-        people=[
-            AttendeeInput(
-                name=user.name,
-                email=user.email,
-                organisation="",
-                job_title="",
-                dietary_needs="",
-                access_needs="",
-                answers={},
-            )
-        ],
-        now=utcnow(),
-    )
-    booking_services.confirm_booking(reference=booking.reference, actor=user, method=PaymentMethod.FREE, now=utcnow())
-    return booking.reference
-
-
 def test_join_the_waiting_list_of_a_full_event_receive_the_offer_and_claim_it(app, live_server, mail, page):
     base = live_server.url
     event = make_event(title="Mental health first aid", capacity=1)
     holder = make_user(name="Jo Patel")
     waiter = make_user(name="Chris Evans", email="chris.evans@charity.example")
-    reference = book_the_last_place(event, holder)
+    reference = confirm_free_booking(event.id, holder, [(holder.name, holder.email)])
 
     sign_in(page, base, waiter.email)
     page.goto(f"{base}/events/{event.slug}")

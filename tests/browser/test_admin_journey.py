@@ -1,0 +1,83 @@
+"""The organiser console in Chromium: create and publish an event, watch its occupancy, check people in."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from bookings.core.clock import utcnow
+from tests.browser.steps import audit, confirm_free_booking, sign_in
+from tests.support.factories import make_admin, make_user
+
+pytestmark = pytest.mark.browser
+
+
+def test_admin_creates_and_publishes_an_event_watches_occupancy_and_checks_people_in(app, live_server, page):
+    base = live_server.url
+    admin = make_admin(name="Morgan Lee")
+    booker = make_user(name="Dana Whitfield")
+    start = (utcnow() + timedelta(days=40)).strftime("%Y-%m-%d")
+
+    sign_in(page, base, admin.email)
+    page.get_by_role("link", name="Organiser console").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Organiser console")
+    audit(page, "admin-dashboard")
+    page.get_by_role("navigation", name="Organiser console").get_by_role("link", name="Events").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Events")
+    audit(page)
+
+    page.get_by_role("link", name="Create an event").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Create an event")
+    audit(page, "admin-event-form")
+    page.get_by_role("button", name="Create the event as a draft").click()  # nothing filled in
+    expect(page.locator(".govuk-error-summary")).to_be_focused()
+    audit(page)
+
+    page.get_by_label("Title", exact=True).fill("Procurement essentials")
+    page.get_by_label("Course", exact=True).check()
+    page.get_by_label("Summary", exact=True).fill("The Procurement Act 2023 in practice for council buyers.")
+    page.get_by_label("Venue", exact=True).fill("Exampleton Library")
+    page.get_by_label("Venue address").fill("2 Library Lane, Exampleton")
+    page.locator("#sessions-0-starts_at").fill(f"{start}T09:30")
+    page.locator("#sessions-0-ends_at").fill(f"{start}T16:30")
+    page.get_by_label("Number of places", exact=True).fill("20")
+    page.get_by_label("Most places in one booking").fill("5")
+    page.locator("#rates-0-name").fill("Standard")
+    page.locator("#rates-0-price").fill("0")
+    page.get_by_label("Cancellation cut-off, in hours before the start").fill("24")
+    page.get_by_label("Substitution cut-off, in hours before the start").fill("2")
+    page.get_by_role("button", name="Create the event as a draft").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Procurement essentials")
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("has been created as a draft")
+    audit(page)
+    event_id = int(re.search(r"/admin/events/(\d+)", page.url).group(1))
+
+    page.get_by_role("button", name="Publish").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("The event is published.")
+    expect(page.get_by_text("0 confirmed, 0 held, 0 offered: 20 places free of 20")).to_be_visible()
+    audit(page, "admin-event")
+
+    # People book; the organiser sees the places go.
+    confirm_free_booking(
+        event_id, booker, [("Dana Whitfield", "dana@council.example"), ("Lee Ahmed", "lee@council.example")]
+    )
+    page.reload()
+    expect(page.get_by_text("2 confirmed, 0 held, 0 offered: 18 places free of 20")).to_be_visible()
+    page.get_by_role("navigation", name="Organiser console").get_by_role("link", name="Dashboard").click()
+    expect(page.get_by_text("2 confirmed, 0 held, 0 offered: 18 places free of 20")).to_be_visible()
+    audit(page)
+
+    page.goto(f"{base}/admin/events/{event_id}")
+    page.get_by_role("link", name="Check people in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check in")
+    audit(page, "admin-check-in")
+    page.get_by_label("Search by name, email or organisation").fill("Dana")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("heading", level=2, name="Lee Ahmed")).to_have_count(0)
+    page.get_by_role("button", name=re.compile(r"^Mark as attended\W+Dana Whitfield$")).click()
+    expect(page.get_by_role("button", name=re.compile(r"^Undo\W+the check-in of Dana Whitfield$"))).to_be_visible()
+    expect(page.get_by_text("Attended", exact=True)).to_be_visible()
+    audit(page)
