@@ -106,3 +106,22 @@ def test_a_new_venue_is_described_as_a_change_of_place(app, clock):
     messages = _outbox("event_changed")
     assert len(messages) == 2
     assert all("changed where it takes place" in m.text_body and "Civic Centre" in m.text_body for m in messages)
+
+
+def test_an_event_cancelled_by_the_system_still_cancels_its_bookings(app, clock):
+    event = make_event()
+    booking = booking_services.book_places(
+        event_id=event.id,
+        booker=make_user(),
+        ticket_type_id=None,
+        people=[AttendeeInput(name="Someone", email="someone@council.example")],
+        method=PaymentMethod.FREE,
+        now=utcnow(),
+    )
+
+    catalogue.cancel_event(event.id, None, utcnow())
+
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == BookingStatus.CANCELLED.value
+    actors = db.session.scalars(select(AuditRecord.actor_id).where(AuditRecord.action == "booking.cancelled")).all()
+    assert actors == [None]
