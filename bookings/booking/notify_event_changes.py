@@ -83,7 +83,7 @@ def notify_event_changed(event: Event, changed: list[str], actor_id: int | None,
             queue_email(
                 "event_changed",
                 to=address,
-                subject=f"Changed: {event.title}: check the new details",
+                subject=f"{event.title} has changed: check the new details",
                 now=now,
                 attachments=attachments,
                 booking_reference=booking.reference,

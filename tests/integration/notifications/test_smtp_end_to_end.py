@@ -138,7 +138,7 @@ def test_moving_an_event_sends_everyone_an_updated_invite_with_the_same_uids(smt
     messages = smtp_server.messages
     assert sorted(m["To"] for m in messages) == ["grace@council.example", "lead@council.example"]
     for message in messages:
-        assert message["Subject"] == "Changed: Leadership day: check the new details"
+        assert message["Subject"] == "Leadership day has changed: check the new details"
         assert "dates or times" in text_of(message)
         method, calendar = calendar_of(message)
         assert method == "REQUEST"
