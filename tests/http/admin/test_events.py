@@ -256,3 +256,30 @@ def test_events_list_paginates(client):
 
     assert "27 events" in first and "page=2" in first
     assert second.count('class="govuk-table__header"><a class="govuk-link" href="/admin/events/') == 2
+
+
+def test_moving_a_published_event_runs_the_change_hooks_that_tell_everyone(client, monkeypatch):
+    from bookings.catalogue import services as catalogue_services
+
+    told = []
+    monkeypatch.setitem(catalogue_services._change_hooks, "spy", lambda event, changed, *_: told.append(changed))
+    event = make_event()
+    login_as(client, make_admin())
+    new_start = (event.starts_at + timedelta(days=1)).astimezone(event.zone).strftime("%Y-%m-%dT%H:%M")
+
+    client.post(f"/admin/events/{event.id}/move", data={"new_start": new_start})
+
+    assert told == [["sessions"]]
+
+
+def test_cancelling_runs_the_cancellation_hooks_that_tell_and_refund(client, monkeypatch):
+    from bookings.catalogue import services as catalogue_services
+
+    cancelled = []
+    monkeypatch.setitem(catalogue_services._cancellation_hooks, "spy", lambda event, *_: cancelled.append(event.id))
+    event = make_event()
+    login_as(client, make_admin())
+
+    client.post(f"/admin/events/{event.id}/cancel", data={"confirm": "yes"})
+
+    assert cancelled == [event.id]
