@@ -67,7 +67,9 @@ def queue_email(
     if template in _suppressed_kinds.get():
         return None
     context = {"subject": subject, **context}
-    text_body = render_template(f"emails/{template}.txt", **context)
+    # The plain-text twin of the HTML layout's footer, the same under every email.
+    text_body = render_template(f"emails/{template}.txt", **context).rstrip() + "\n\n"
+    text_body += render_template("emails/_footer.txt", **context)
     try:
         html_body = render_template(f"emails/{template}.html", **context)
     except Exception as error:  # no HTML version is allowed; a broken one is not

@@ -32,7 +32,7 @@ def _uids_and_sequences(calendar) -> dict[str, int]:
 
 
 def _assert_readable(message) -> None:
-    assert text_of(message).strip()
+    assert text_of(message).rstrip().endswith("Questions? Reply to this email or write to events@bookings.example.")
     assert accessibility_problems(html_of(message)) == []
 
 
