@@ -97,6 +97,9 @@ def test_sign_up_find_a_course_book_two_places_and_pay_by_invoice(app, live_serv
     page.get_by_role("button", name="Confirm").click()
     expect_confirmed(page, reference)
     audit(page, "confirmation-invoice")
+    page.get_by_role("link", name="My bookings").click()
+    expect(page.get_by_role("link", name=re.compile("^Data protection for managers"))).to_be_visible()
+    audit(page, "my-bookings")
 
     booking = booking_by_reference(reference)
     assert (booking.status, booking.payment_status, booking.purchase_order) == ("confirmed", "invoiced", "PO-4471")
