@@ -81,6 +81,9 @@ class Config:
 
     # Privacy: `flask bookings anonymise` removes attendees' personal data this long after an event ends.
     ANONYMISE_AFTER_MONTHS = _int("ANONYMISE_AFTER_MONTHS", 12)
+    # Hoarding: state-changing hold, booking and waiting-list requests allowed per person per window.
+    BOOKING_RATE_LIMIT = _int("BOOKING_RATE_LIMIT", 30)
+    BOOKING_RATE_WINDOW_SECONDS = _int("BOOKING_RATE_WINDOW_SECONDS", 600)
 
     # Accounts.
     PASSWORD_RESET_MAX_AGE_SECONDS = _int("PASSWORD_RESET_MAX_AGE_SECONDS", 3600)

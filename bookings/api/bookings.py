@@ -32,6 +32,7 @@ from bookings.catalogue.models import Event, EventStatus
 from bookings.core.clock import utcnow
 from bookings.core.errors import Conflict, NotFound, ValidationError
 from bookings.extensions import db
+from bookings.site.ratelimit import per_person, rate_limit
 
 ATTENDEE_KEYS = {"name", "email", "organisation", "job_title", "dietary_needs", "access_needs", "answers"}
 BOOKING_KEYS = {
@@ -179,6 +180,7 @@ def _start_checkout(booking: Booking, now: datetime) -> str:
 
 @bp.post("/events/<int:event_id>/bookings")
 @require_user
+@rate_limit(per_person("book"), "BOOKING_RATE_LIMIT", "BOOKING_RATE_WINDOW_SECONDS", action="book places")
 def create_booking(event_id: int):
     body = json_object()
     now = utcnow()

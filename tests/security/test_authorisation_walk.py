@@ -140,6 +140,12 @@ ACCESS: dict[str, dict[str, object]] = {
     "api.create_booking": {"anon": 401, "owner": 422, "other": 422, "admin": 422},
     "api.create_event": {"anon": 401, "owner": 403, "other": 403, "admin": STATE},
     "api.update_event": {"anon": 401, "owner": 403, "other": 403, "admin": STATE},
+    "api.my_waitlist": {"anon": 401, "owner": 200, "other": 200, "admin": 200},
+    # Anyone with a token may join a list; the walk's empty body is refused before anything is written.
+    "api.join_waitlist": {"anon": 401, "owner": 422, "other": 422, "admin": 422},
+    "api.leave_waitlist": {"anon": 401, "owner": STATE, "other": 404, "admin": STATE},
+    "api.claim_offer": {"anon": 401, "owner": STATE, "other": 404, "admin": STATE},
+    "api.decline_offer": {"anon": 401, "owner": STATE, "other": 404, "admin": STATE},
 }
 
 

@@ -14,7 +14,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from tests.security.conftest import bearer
 
-CASES_PER_OPERATION_AND_CALLER = 70
+CASES_PER_OPERATION_AND_CALLER = 40
 MINIMUM_CASES = 1000
 CHECKS = [not_a_server_error, response_schema_conformance]
 
@@ -44,4 +44,5 @@ def test_generated_api_requests_get_no_server_error_and_match_the_document(app, 
     for token in (world.admin_token, world.owner_token):
         for operation in operations:
             _run(operation, bearer(token), counter)
+    print(f"schemathesis: {counter[0]} generated cases over {len(operations)} operations")
     assert counter[0] >= MINIMUM_CASES, f"only {counter[0]} generated cases"
