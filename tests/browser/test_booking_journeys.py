@@ -97,7 +97,7 @@ def test_sign_up_find_a_course_book_two_places_and_pay_by_invoice(app, live_serv
     page.get_by_role("button", name="Confirm").click()
     expect_confirmed(page, reference)
     audit(page, "confirmation-invoice")
-    page.get_by_role("link", name="My bookings").click()
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="My bookings").click()
     expect(page.get_by_role("link", name=re.compile("^Data protection for managers"))).to_be_visible()
     audit(page, "my-bookings")
 
