@@ -9,7 +9,7 @@ PYTEST := $(VENV)/bin/pytest
 PORT ?= 5000
 GOVUK := static/govuk
 
-.PHONY: run test test-sqlite test-postgres lint format assets install install-test system-packages clean bench
+.PHONY: run test test-sqlite test-postgres lint format assets install install-test system-packages clean bench check bandit audit
 
 run: install assets
 	$(FLASK) db upgrade
@@ -69,6 +69,22 @@ test-sqlite: install-test assets
 
 test-postgres: install-test assets
 	$(PYTEST) -n 2 --db=postgresql -m "not browser"
+
+# Security gates (docs/security.md): bandit fails on any medium- or high-severity finding in bookings/;
+# pip-audit fails on a known vulnerability in the installed environment. --strict makes a dependency
+# that could not be checked a failure too: "no known vulnerabilities" must never mean "not looked up".
+# pip-audit asks PyPI's vulnerability service (https://pypi.org/pypi/<name>/<version>/json); where that
+# is unreachable (an offline mirror) this target fails and says so, rather than passing unchecked.
+check: bandit audit
+
+bandit: install-test
+	$(VENV)/bin/bandit -q -r bookings -ll
+
+audit: install-test
+	@$(VENV)/bin/pip-audit --strict --skip-editable --progress-spinner off || { \
+	  echo "pip-audit failed: a known vulnerability above, or a dependency it could not look up"; \
+	  echo "(PyPI's vulnerability service must be reachable: https://pypi.org/pypi/<name>/<version>/json)."; \
+	  exit 1; }
 
 clean:
 	rm -rf $(VENV) node_modules $(GOVUK) static/css .pytest_cache
