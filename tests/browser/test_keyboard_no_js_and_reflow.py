@@ -15,6 +15,7 @@ from tests.browser.steps import (
     fill_attendee,
     sign_in,
 )
+from tests.support.browser import save_screenshot
 from tests.support.factories import PASSWORD, make_event, make_user
 
 pytestmark = pytest.mark.browser
@@ -143,9 +144,11 @@ def test_booking_journey_at_320_px_never_needs_horizontal_scrolling(app, live_se
         fill_attendee(page, 1, name="Femi Adeyemi", email="femi.adeyemi@council.example")
         continue_to_review(page)
         measure()
+        save_screenshot(page, "review-320px")
         page.get_by_role("button", name="Confirm booking").click()
         expect_confirmed(page, reference)
         measure()
+        save_screenshot(page, "confirmation-320px")
         page.goto(f"{base}/my-bookings")
         measure()
     finally:
