@@ -11,7 +11,7 @@ from bookings.admin.event_form import Parsed, parse_form, values_for
 from bookings.admin.views import bp, event_or_404
 from bookings.catalogue import services as catalogue_services
 from bookings.catalogue.inputs import FieldError, parse_datetime, parse_event_changes, parse_event_input
-from bookings.catalogue.models import EventStatus, QuestionKind
+from bookings.catalogue.models import QuestionKind
 from bookings.core.clock import utcnow
 from bookings.core.errors import DomainError, ValidationError
 from bookings.extensions import db
@@ -30,7 +30,6 @@ def events():
         results=results,
         occupancy=queries.occupancy_for(results.items, utcnow()),
         filters={"q": text, "status": status},
-        statuses=[s.value for s in EventStatus],
     )
 
 

@@ -112,3 +112,21 @@ def test_every_console_url_answers_an_admin(app, client, clock, method):
             wrong.append((method, rule.rule, response.status_code, location))
 
     assert wrong == []
+
+
+def test_admin_required_alone_turns_away_anonymous_and_attendees(app, client):
+    """The decorator on its own, without the blueprint's guard in front of it."""
+    from bookings.admin.access import admin_required
+
+    app.add_url_rule("/decorated-only", "decorated_only", admin_required(lambda: "secret"))
+    sign_in = _sign_in_path(app)
+
+    anonymous = client.get("/decorated-only")
+    login_as(client, make_user())
+    attendee = client.get("/decorated-only")
+    login_as(client, make_admin())
+    admin = client.get("/decorated-only")
+
+    assert anonymous.status_code == 302 and urlparse(anonymous.headers["Location"]).path == sign_in
+    assert attendee.status_code == 403
+    assert admin.get_data(as_text=True) == "secret"
