@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -108,29 +109,55 @@ def _isolate_requests(app) -> None:
             delattr(g, name)
 
 
-@pytest.fixture
-def app(database_url, _schema):
-    app = create_app("test", SQLALCHEMY_DATABASE_URI=database_url, WTF_CSRF_ENABLED=False)
+def _session_app(database_url: str, **overrides):
+    """One app per test process: building one costs about half a second (URL rules, templates)."""
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=database_url, **overrides)
     _isolate_requests(app)
+    return app
+
+
+@contextmanager
+def _test_scope(app):
+    """A fresh app context per test; config changes undone and every table emptied afterwards."""
+    saved_config = dict(app.config)
     with app.app_context():
-        yield app
-        db.session.rollback()
-        _empty_all_tables()
-        db.session.remove()
+        try:
+            yield app
+        finally:
+            db.session.rollback()
+            _empty_all_tables()
+            db.session.remove()
+    app.config.clear()
+    app.config.update(saved_config)
+
+
+@pytest.fixture(scope="session")
+def _app_without_csrf(database_url, _schema):
+    app = _session_app(database_url, WTF_CSRF_ENABLED=False)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _app_with_csrf(database_url, _schema):
+    app = _session_app(database_url)
+    yield app
+    with app.app_context():
         db.engine.dispose()
 
 
 @pytest.fixture
-def csrf_app(database_url, _schema):
+def app(_app_without_csrf):
+    with _test_scope(_app_without_csrf) as app:
+        yield app
+
+
+@pytest.fixture
+def csrf_app(_app_with_csrf):
     """An app with CSRF protection on, as in production."""
-    app = create_app("test", SQLALCHEMY_DATABASE_URI=database_url)
-    _isolate_requests(app)
-    with app.app_context():
+    with _test_scope(_app_with_csrf) as app:
         yield app
-        db.session.rollback()
-        _empty_all_tables()
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture

@@ -4,29 +4,12 @@ from __future__ import annotations
 
 import re
 
-import pytest
-from flask import g
 from sqlalchemy import func, select
 
 from bookings.accounts.models import ApiToken, User
 from bookings.core.audit import AuditRecord
 from bookings.extensions import db
 from bookings.notifications.models import OutboxMessage
-
-
-@pytest.fixture(autouse=True)
-def _fresh_current_user_per_request(request):
-    """The shared `app` fixture keeps one app context (and so one `g`) for the whole test, and
-    Flask-Login caches the signed-in user in `g`: without this, a second test client would see
-    the first one's user. In production every request has its own app context."""
-
-    def forget_cached_user() -> None:
-        g.pop("_login_user", None)
-
-    for name in ("app", "csrf_app"):
-        if name in request.fixturenames:
-            request.getfixturevalue(name).before_request(forget_cached_user)
-
 
 COUNTED = {"users": User, "tokens": ApiToken, "emails": OutboxMessage, "audit": AuditRecord}
 
