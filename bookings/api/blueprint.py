@@ -78,6 +78,8 @@ def json_object() -> dict[str, Any]:
         body = json.loads(raw, parse_constant=_refuse_constant)
     except (ValueError, UnicodeDecodeError):
         raise DomainError("The request body is not valid JSON.", code="malformed_json")
+    except RecursionError:  # thousands of nested brackets: refuse, do not crash
+        raise DomainError("The request body is nested too deeply.", code="malformed_json")
     if not isinstance(body, dict):
         raise DomainError("The request body must be a JSON object.", code="not_an_object")
     return body
