@@ -21,12 +21,17 @@ def run_sweep(now: datetime) -> dict[str, int]:
     from bookings.booking.reminders import queue_reminders
     from bookings.booking.services import expire_holds
     from bookings.notifications.outbox import deliver_pending
+    from bookings.payments.services.refunds import retry_refunds
+    from bookings.payments.services.sweep import expire_checkouts
     from bookings.waitlist.sweep import expire_offers, send_due_offers
 
     counts: dict[str, int] = {}
     counts["holds_expired"] = expire_holds(now)
     counts["offers_expired"] = expire_offers(now)
     counts["offers_sent"] = send_due_offers(now)
+    counts.update(expire_checkouts(now))
+    for key, value in retry_refunds(now).items():
+        counts[f"refunds_{key}"] = value
     counts["throttle_pruned"] = _prune_throttle(now)
     counts["reminders_queued"] = queue_reminders(now)
     mail = deliver_pending(now)  # last, so mail written by the steps above goes out in this run

@@ -25,7 +25,7 @@ from bookings.api.openapi import (
     nullable,
     ref,
 )
-from bookings.booking import services
+from bookings.booking import hooks, services
 from bookings.booking.inputs import AttendeeInput
 from bookings.booking.models import Booking, BookingStatus, PaymentMethod
 from bookings.catalogue.models import Event, EventStatus
@@ -248,6 +248,7 @@ def cancel_booking(reference: str):
     booking = services.cancel_booking(
         reference=reference, actor=api_user(), now=now, attendee_ids=attendee_ids, reason=reason
     )
+    hooks.cancellation_committed(booking.reference, now)
     return jsonify(booking_json(services.get_booking_for(booking.reference, api_user()), now))
 
 
@@ -299,7 +300,7 @@ add_schema(
                 "type": "string",
                 "enum": ["not_required", "pending", "invoiced", "paid", "partially_refunded", "refunded"],
             },
-            "payment_method": nullable({"type": "string", "enum": PAYMENTS}),
+            "payment_method": {"type": ["string", "null"], "enum": [*PAYMENTS, None]},
             "hold_expires_at": nullable({"type": "string", "format": "date-time"}),
             "total_pence": {"type": "integer", "minimum": 0},
             "currency": {"type": "string"},

@@ -19,12 +19,42 @@ CancelHandler = Callable[["Booking", list["Attendee"], int | None, datetime], No
 # (booking, kind) -> attachments for an email of that kind ("confirmed", "cancelled").
 AttachmentProvider = Callable[["Booking", str], list["Attachment"]]
 
+# (reference, now), after the cancelling transaction has committed: network calls such as refunds.
+AfterCancelCommit = Callable[[str, datetime], None]
+
 cancel_handlers: dict[str, CancelHandler] = {}
 attachment_providers: dict[str, AttachmentProvider] = {}
+after_cancel_commit_handlers: dict[str, AfterCancelCommit] = {}
+# (booking) -> extra values for the review page (the payments area's order summary with VAT).
+ReviewContextProvider = Callable[["Booking"], dict]
+review_context_providers: dict[str, ReviewContextProvider] = {}
+
+
+def provide_review_context(name: str, provider: ReviewContextProvider) -> None:
+    review_context_providers[name] = provider
+
+
+def review_context(booking: Booking) -> dict:
+    """What the areas above booking add to the review page, computed before rendering."""
+    context: dict = {}
+    for provider in review_context_providers.values():
+        context.update(provider(booking))
+    return context
 
 
 def on_cancel(name: str, handler: CancelHandler) -> None:
     cancel_handlers[name] = handler
+
+
+def after_cancel_commit(name: str, handler: AfterCancelCommit) -> None:
+    """Run `handler` after a cancellation has committed (never inside a transaction)."""
+    after_cancel_commit_handlers[name] = handler
+
+
+def cancellation_committed(reference: str, now: datetime) -> None:
+    """Call after `cancel_booking` returns: refunds go out now rather than at the next sweep."""
+    for handler in after_cancel_commit_handlers.values():
+        handler(reference, now)
 
 
 def provide_attachments(name: str, provider: AttachmentProvider) -> None:

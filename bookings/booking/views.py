@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from bookings import capacity
-from bookings.booking import services
+from bookings.booking import hooks, services
 from bookings.booking.inputs import AttendeeInput
 from bookings.booking.models import PaymentMethod
 from bookings.booking.rules import BookingClosed, cancellation_deadline, substitution_deadline
@@ -185,6 +185,7 @@ def review(reference: str):
         values=values,
         card_available=_card_available(),
         now=utcnow(),
+        **hooks.review_context(booking),
     ), (422 if errors else 200)
 
 
@@ -220,12 +221,14 @@ def cancel(reference: str):
             errors["attendee_ids"] = "Choose the places to cancel"
         else:
             try:
+                now = utcnow()
                 services.cancel_booking(
                     reference=booking.reference,
                     actor=current_user,
-                    now=utcnow(),
+                    now=now,
                     attendee_ids=ids if scope == "some" else None,
                 )
+                hooks.cancellation_committed(booking.reference, now)
                 flash(
                     "The places have been cancelled." if scope == "some" else "Your booking has been cancelled.",
                     "success",

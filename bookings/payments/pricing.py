@@ -103,6 +103,28 @@ def discount_amount(discount: Discount | None, gross_pence: int) -> int:
     return max(0, min(off, gross_pence))
 
 
+def _share_out(amount: int, grosses: list[int]) -> list[int]:
+    """Split `amount` (at most their sum) across lines in proportion, to the penny, never past a line's gross.
+
+    Largest remainder: each line gets the floor of its exact share, and the
+    pennies left go to the lines with the largest fractions (which always
+    have room, because their floor is below their gross).
+    """
+    total = sum(grosses)
+    if total == 0 or amount == 0:
+        return [0] * len(grosses)
+    numerators = [amount * gross for gross in grosses]
+    shares = [n // total for n in numerators]
+    left = amount - sum(shares)
+    for index in sorted(range(len(grosses)), key=lambda i: -(numerators[i] % total)):
+        if left == 0:
+            break
+        if shares[index] < grosses[index]:
+            shares[index] += 1
+            left -= 1
+    return shares
+
+
 def summarise(
     places: list[PricedPlace], *, currency: str, prices_include_vat: bool, discount: Discount | None = None
 ) -> OrderSummary:
@@ -114,14 +136,9 @@ def summarise(
     grosses = [_gross(price, qty, rate, prices_include_vat) for (_, price, rate), qty in groups.items()]
     total_gross = sum(grosses)
     off = discount_amount(discount, total_gross)
+    shares = _share_out(off, grosses)
     lines: list[Line] = []
-    shared = 0
-    for index, (((name, price, rate), qty), gross) in enumerate(zip(groups.items(), grosses, strict=True)):
-        if index == len(grosses) - 1:
-            share = off - shared  # the last line takes the rounding remainder
-        else:
-            share = (off * gross + total_gross // 2) // total_gross if total_gross else 0
-        shared += share
+    for ((name, price, rate), qty), gross, share in zip(groups.items(), grosses, shares, strict=True):
         after = gross - share
         net = net_of_gross(after, rate)
         lines.append(

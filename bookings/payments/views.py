@@ -16,6 +16,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
+from bookings.booking import hooks as booking_hooks
 from bookings.booking import services as booking_services
 from bookings.booking.models import BookingStatus
 from bookings.core.clock import utcnow
@@ -37,10 +38,12 @@ from bookings.payments.pricing import format_vat_rate
 bp = Blueprint("payments", __name__)
 
 
-@bp.app_template_global("payment_order")
-def payment_order(booking):
-    """The order summary (lines, discount, VAT breakdown) for the booking pages owned by the booking area."""
-    return services.order_for(booking)
+def _review_context(booking) -> dict:
+    """The order summary (lines, discount, VAT breakdown) for the booking area's review page."""
+    return {"order": services.order_for(booking)} if booking.total_pence else {}
+
+
+booking_hooks.provide_review_context("payments", _review_context)
 
 
 @bp.app_template_filter("vat_rate")
@@ -111,6 +114,7 @@ def apply_discount(reference: str):
             values={"discount_code": code},
             card_available=stripe_api.is_configured(),
             now=utcnow(),
+            **_review_context(booking),
         ), 422
     except Conflict as error:
         flash(error.message)

@@ -24,6 +24,7 @@ from bookings.payments.services.sweep import expire_checkouts
 from bookings.payments.services.webhooks import handle_stripe_event
 
 hooks.on_cancel("payments", on_booking_cancelled)
+hooks.after_cancel_commit("payments", send_pending_refunds_for)
 hooks.provide_attachments("payments", confirmation_attachments)
 
 __all__ = [
