@@ -100,6 +100,11 @@ def test_sign_up_find_a_course_book_two_places_and_pay_by_invoice(app, live_serv
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="My bookings").click()
     expect(page.get_by_role("link", name=re.compile("^Data protection for managers"))).to_be_visible()
     audit(page, "my-bookings")
+    page.get_by_role("link", name=re.compile("^Data protection for managers")).click()
+    page.get_by_role("link", name="Payment details, invoices and receipts").click()
+    page.get_by_role("link", name=re.compile("^view")).first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Invoice")
+    audit(page, "invoice")
 
     booking = booking_by_reference(reference)
     assert (booking.status, booking.payment_status, booking.purchase_order) == ("confirmed", "invoiced", "PO-4471")
@@ -135,6 +140,12 @@ def test_pay_by_card_see_the_confirmation_download_the_ics_and_cancel_a_place(ap
     expect(page.get_by_role("heading", level=1)).to_have_text("Leading change in the NHS")
     expect(page.get_by_text("Paid", exact=False).first).to_be_visible()
     audit(page, "booking")
+    page.get_by_role("link", name="Payment details, invoices and receipts").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Payment, invoices and receipts")
+    audit(page, "payment")
+    page.get_by_role("link", name=re.compile("^view")).first.click()
+    audit(page, "receipt")
+    page.goto(f"{base}/bookings/{reference}")
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download a calendar file (.ics)").click()
     download = download_info.value
