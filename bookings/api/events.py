@@ -20,6 +20,7 @@ from bookings.catalogue.models import Event, EventStatus
 from bookings.core.clock import utcnow
 from bookings.core.errors import Forbidden, NotFound, ValidationError
 from bookings.extensions import db
+from bookings.waitlist.services import waitlist_lengths
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
@@ -35,8 +36,9 @@ def _with_children(query: Select) -> Select:
 def _events_json(events: Iterable[Event], now: datetime) -> list[dict[str, Any]]:
     events = list(events)
     places = capacity.availability_for(events, now)  # every event's places in one go
+    waiting = waitlist_lengths([e.id for e in events], now)
     admin = is_admin()
-    return [event_json(e, places[e.id], now, for_admin=admin) for e in events]
+    return [event_json(e, places[e.id], now, for_admin=admin, waitlist_length=waiting[e.id]) for e in events]
 
 
 def _one_event_json(event_id: int, now: datetime) -> dict[str, Any]:

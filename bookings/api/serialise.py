@@ -51,7 +51,9 @@ def ticket_type_json(ticket_type: TicketType, zone: ZoneInfo, places: Availabili
     }
 
 
-def event_json(event: Event, places: Availability, now: datetime, *, for_admin: bool) -> dict[str, Any]:
+def event_json(
+    event: Event, places: Availability, now: datetime, *, for_admin: bool, waitlist_length: int = 0
+) -> dict[str, Any]:
     """One event; `for_admin` adds the joining link and bookkeeping fields."""
     zone = event.zone
     body: dict[str, Any] = {
@@ -81,6 +83,7 @@ def event_json(event: Event, places: Availability, now: datetime, *, for_admin: 
         "allow_invoice": event.allow_invoice,
         "prices_include_vat": event.prices_include_vat,
         "is_waitlist_open": event.is_waitlist_open,
+        "waitlist_length": waitlist_length,
         "sequence": event.sequence,
         "sessions": [session_json(s, zone) for s in event.sessions],
         "ticket_types": [ticket_type_json(t, zone, places, now) for t in event.ticket_types],

@@ -198,3 +198,13 @@ def test_places_left_reflects_a_held_booking_until_it_expires(client, user_token
     assert client.get(f"/api/v1/events/{event.id}").get_json()["places_left"] == 1
     clock.advance(minutes=31)
     assert client.get(f"/api/v1/events/{event.id}").get_json()["places_left"] == 4
+
+
+def test_full_event_shows_its_waiting_list_not_a_dead_end(client, user_token, clock):
+    event = make_event(capacity=1)
+    client.post(f"/api/v1/events/{event.id}/bookings", json={"attendees": attendees(1)}, headers=bearer(user_token))
+    waiting = make_api_token(make_user())
+    joined = client.post(f"/api/v1/events/{event.id}/waitlist", json={"places": 1}, headers=bearer(waiting))
+    assert joined.status_code == 201
+    body = client.get(f"/api/v1/events/{event.id}").get_json()
+    assert (body["places_left"], body["is_waitlist_open"], body["waitlist_length"]) == (0, True, 1)
