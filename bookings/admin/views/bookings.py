@@ -8,6 +8,7 @@ from flask_login import current_user
 from bookings.admin import queries, services
 from bookings.admin.access import admin_required
 from bookings.admin.views import bp, event_or_404, optional_int
+from bookings.booking import hooks as booking_hooks
 from bookings.booking import services as booking_services
 from bookings.booking.inputs import AttendeeInput
 from bookings.booking.models import BookingStatus, PaymentMethod, PaymentStatus
@@ -85,9 +86,11 @@ def cancel_booking(reference: str):
         errors["reason"] = "The reason must be 500 characters or fewer"
     if not errors:
         try:
+            now = utcnow()
             booking_services.cancel_booking(
-                reference=booking.reference, actor=current_user, now=utcnow(), attendee_ids=chosen, reason=reason
+                reference=booking.reference, actor=current_user, now=now, attendee_ids=chosen, reason=reason
             )
+            booking_hooks.cancellation_committed(booking.reference, now)
             flash("The places are cancelled. The booker has been told and any refund has started.", "success")
             return redirect(url_for("admin.booking", reference=booking.reference))
         except ValidationError as error:
