@@ -153,11 +153,19 @@ def test_pay_by_card_see_the_confirmation_download_the_ics_and_cancel_a_place(ap
     ics = Path(download.path()).read_text()
     assert ics.startswith("BEGIN:VCALENDAR") and "SUMMARY:Leading change in the NHS" in ics
 
+    page.get_by_role("link", name="Send someone else instead of Alex Reid").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Who is going instead of Alex Reid?")
+    audit(page, "substitute")
+    page.get_by_label("Full name").fill("Jordan Blake")
+    page.get_by_label("Email address").fill("jordan.blake@nhs.example")
+    page.get_by_role("button", name="Change attendee").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("The place now belongs to Jordan Blake.")
+
     page.get_by_role("link", name="Cancel places").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Cancel places")
     audit(page, "cancel")
     page.get_by_label("Some places").check()
-    page.get_by_label("Alex Reid").check()
+    page.get_by_label("Jordan Blake").check()
     page.get_by_role("button", name="Cancel places").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("The places have been cancelled.")
     audit(page)

@@ -43,6 +43,9 @@ def test_join_the_waiting_list_of_a_full_event_receive_the_offer_and_claim_it(ap
     expect(page.get_by_role("heading", level=1)).to_have_text("You are on the waiting list")
     expect(page.locator("#position")).to_have_text("You are 1st in line")
     audit(page, "waitlist-position")
+    page.get_by_role("link", name="All your waiting lists").click()
+    expect(page.get_by_role("link", name=re.compile("^Mental health first aid"))).to_be_visible()
+    audit(page, "my-waiting-lists")
 
     # The place comes free: it is offered to the waiting list first, and the offer goes out by email.
     booking_services.cancel_booking(reference=reference, actor=holder, now=utcnow())
