@@ -510,3 +510,19 @@ def test_production_sets_hsts_and_secure_cookies(database_url, _schema):
     with app.app_context():
         response = app.test_client().get("/healthz")
     assert "max-age=" in response.headers["Strict-Transport-Security"]
+
+
+def test_xss_in_an_account_name_is_escaped_on_pages_and_in_emails(client, world, clock):
+    from bookings.accounts.services import change_password
+    from tests.support.factories import make_user
+
+    mallory = make_user(name=XSS, organisation=XSS)
+    login_as(client, mallory)
+    _no_live_markup(client.get("/account").get_data(as_text=True))
+    login_as(client, world.admin)
+    _no_live_markup(client.get("/admin/audit").get_data(as_text=True))
+    change_password(mallory.id, world.password, "another long passphrase 77", clock.now)
+    bodies = db.session.scalars(select(OutboxMessage.html_body).where(OutboxMessage.to_address == mallory.email)).all()
+    assert bodies
+    for body in bodies:
+        _no_live_markup(body)
