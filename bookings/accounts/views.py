@@ -31,6 +31,7 @@ from bookings.accounts.forms import (
 )
 from bookings.accounts.models import SECTOR_LABELS, User
 from bookings.accounts.redirects import is_safe_next
+from bookings.core import pages
 from bookings.core.clock import utcnow
 from bookings.core.errors import DomainError
 
@@ -118,7 +119,8 @@ def logout():
 @login_required
 def account():
     sector_label = SECTOR_LABELS.get(current_user.sector, current_user.sector)  # str enum: looks up by value
-    return render_template("accounts/account.html", user=current_user, sector_label=sector_label)
+    extra = pages.context_for("account", user=current_user, now=utcnow())
+    return render_template("accounts/account.html", user=current_user, sector_label=sector_label, **extra)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -55,6 +55,7 @@ def start(slug: str):
     event = _event_by_slug(slug)
     now = utcnow()
     errors: dict[str, str] = {}
+    sold_out = False
     values = {"ticket_type_id": request.values.get("ticket_type_id", ""), "places": request.values.get("places", "1")}
     if request.method == "POST":
         places = _int_or_none(values["places"])
@@ -72,13 +73,22 @@ def start(slug: str):
                 return redirect(url_for("booking.attendees", reference=booking.reference))
             except ValidationError as error:
                 errors.update(error.errors or {"places": error.message})
-            except (SoldOut, BookingClosed, RateLimited) as error:
+            except SoldOut as error:
+                errors["places"] = error.message
+                sold_out = True
+            except (BookingClosed, RateLimited) as error:
                 errors["places"] = error.message
     status = 422 if errors else 200
     on_sale = [t for t in event.ticket_types if t.is_on_sale(now)]
     left = capacity.availability(event, now)
     return render_template(
-        "booking/start.html", event=event, on_sale=on_sale, availability=left, errors=errors, values=values
+        "booking/start.html",
+        event=event,
+        on_sale=on_sale,
+        availability=left,
+        errors=errors,
+        values=values,
+        sold_out=sold_out,
     ), status
 
 

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from bookings.catalogue.forms import BookPlacesForm, CatalogueFilterForm
 from bookings.catalogue.queries import BookingState, PageOutOfRange, event_page, list_upcoming_events
+from bookings.core import pages
 from bookings.core.clock import utcnow
 from bookings.site.templating import format_date, format_time, has_endpoint
 
@@ -48,7 +49,9 @@ def event(slug: str):
     form = None
     if page.state is BookingState.OPEN and has_endpoint(BOOKING_ENDPOINT):
         form = BookPlacesForm.for_rates(page.bookable_rates, page.max_places)
-    return render_template("catalogue/event.html", page=page, event=page.event, form=form, now=now)
+    user = current_user if current_user.is_authenticated else None
+    extra = pages.context_for("event", event=page.event, user=user, now=now)
+    return render_template("catalogue/event.html", page=page, event=page.event, form=form, now=now, **extra)
 
 
 @bp.app_template_filter("date_range")
