@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from functools import lru_cache
 
+from flask import Blueprint, current_app, render_template
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from bookings.extensions import db
 from bookings.site.templating import csp_nonce
+from config import BASE_DIR
 
 bp = Blueprint("site", __name__)
 
@@ -40,4 +46,40 @@ def privacy():
 
 @bp.get("/healthz")
 def healthz():
+    """The process answers (a load balancer's liveness check; touches nothing else)."""
     return {"status": "ok"}
+
+
+@lru_cache(maxsize=1)
+def _migration_heads() -> frozenset[str]:
+    """The Alembic head revision(s) in migrations/ (read once per process: the code cannot change under it)."""
+    from alembic.script import ScriptDirectory
+
+    return frozenset(ScriptDirectory(str(BASE_DIR / "migrations")).get_heads())
+
+
+@bp.get("/readyz")
+def readyz():
+    """Ready for traffic: the database answers and its schema is at the migrations' head.
+
+    Uses its own connection, not the request's session, so a failure here leaves nothing half-open.
+    """
+    heads = _migration_heads()
+    try:
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+            try:
+                current = {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
+            except SQLAlchemyError:
+                current = set()
+    except SQLAlchemyError:
+        current_app.logger.warning("readyz: the database does not answer", exc_info=True)
+        return {"error": "not_ready", "message": "The database does not answer.", "database": "unavailable"}, 503
+    if current != heads:
+        return {
+            "error": "not_ready",
+            "message": "The database schema is not at the migrations' head: run `flask db upgrade`.",
+            "database": "ok",
+            "migrations": {"database": sorted(current), "code": sorted(heads)},
+        }, 503
+    return {"status": "ready", "database": "ok", "migrations": sorted(heads)}
