@@ -8,6 +8,7 @@ into test-artifacts/screenshots/ when the page is worth keeping.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from playwright.sync_api import Page, expect
@@ -47,10 +48,27 @@ def reflow_width(page: Page) -> tuple[int, list[str]]:
         page.set_viewport_size(before)
 
 
+# Headings in order (axe's heading-order is a best practice, outside the WCAG tags): one h1, never a level skipped.
+HEADINGS = """() => [...document.querySelectorAll("h1, h2, h3, h4, h5, h6")]
+  .map((h) => [Number(h.tagName[1]), h.textContent.trim().replace(/\\s+/g, " ").slice(0, 60)])"""
+
+
+def heading_problems(headings: list[list]) -> list[str]:
+    problems = []
+    if [level for level, _ in headings].count(1) != 1:
+        problems.append(f"{[level for level, _ in headings].count(1)} h1 headings")
+    for (before, _), (level, text) in itertools.pairwise(headings):
+        if level > before + 1:
+            problems.append(f"h{level} '{text}' follows h{before}")
+    return problems
+
+
 def audit(page: Page, name: str | None = None) -> None:
-    """Fail on any WCAG 2.2 AA violation axe finds, or on horizontal scrolling at 320 px; keep a screenshot."""
+    """Fail on any WCAG 2.2 AA violation axe finds, headings out of order, or horizontal scrolling at 320 px."""
     violations = axe_check(page)
     assert not violations, violations.report()
+    headings = page.evaluate(HEADINGS)
+    assert not heading_problems(headings), f"{page.url}: {heading_problems(headings)} in {headings}"
     width, overflowing = reflow_width(page)
     assert width <= REFLOW_VIEWPORT["width"], (
         f"{page.url} needs horizontal scrolling at 320 px: scrollWidth {width}; too wide: {overflowing}"
