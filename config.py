@@ -56,6 +56,9 @@ class Config:
     # Base of links written outside a request (the sweep, mail delivery) when SERVER_NAME is unset.
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
+    # Proxies in front of the app whose X-Forwarded-For/-Proto/-Host/-Port headers are trusted (nginx: 1).
+    # 0 trusts none: without a proxy those headers come from the client and would let it forge links.
+    PROXY_FIX_HOPS = _int("PROXY_FIX_HOPS", 0)
 
     # Mail (delivered from the outbox by `flask bookings send-mail`).
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")

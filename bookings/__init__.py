@@ -25,6 +25,10 @@ def create_app(config: str | type[Config] | None = None, **overrides: object) ->
     app.config.from_object(config_class)
     app.config.update(overrides)
     _refuse_insecure_secret(app)
+    if hops := int(app.config.get("PROXY_FIX_HOPS") or 0):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     _init_extensions(app)
@@ -86,7 +90,6 @@ _BYTECODE_CACHE = _ProcessBytecodeCache()
 
 def _init_templates(app: Flask) -> None:
     from govuk_frontend_wtf.main import WTFormsHelpers
-
 
     app.jinja_loader = ChoiceLoader(
         [
