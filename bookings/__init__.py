@@ -8,6 +8,7 @@ from flask import Flask
 from jinja2 import BytecodeCache, ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from bookings.extensions import csrf, db, login_manager, migrate
+from bookings.site.logging import init_request_logging
 from config import BASE_DIR, DEV_SECRET_KEY, INSTANCE_DIR, Config, config_for
 
 
@@ -31,6 +32,7 @@ def create_app(config: str | type[Config] | None = None, **overrides: object) ->
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    init_request_logging(app)  # first: its before_request hook must run ahead of the extensions'
     _init_extensions(app)
     _init_templates(app)
     _register_blueprints(app)
