@@ -16,15 +16,15 @@ from flask import jsonify, request, url_for
 
 from bookings.api.auth import api_user, require_user
 from bookings.api.blueprint import bp, json_object
-from bookings.api.bookings import (
+from bookings.api.booking_bodies import (
     PAYMENTS,
     TEXT_LIMITS,
-    _card_checkout_available,
-    _parse_attendees,
-    _start_checkout,
-    _text,
-    _unknown_keys,
-    booking_json,
+    card_checkout_available,
+    created_response,
+    parse_attendees,
+    start_card_checkout,
+    text_field,
+    unknown_keys,
 )
 from bookings.api.openapi import (
     POSITIVE_ID,
@@ -84,7 +84,7 @@ def _whole_number(body: dict[str, Any], key: str, errors: dict[str, str], *, req
     return value
 
 
-def _visible_event(event_id: int) -> Event:
+def visible_event(event_id: int) -> Event:
     event = db.session.get(Event, event_id)
     if event is None or event.status == EventStatus.DRAFT.value:
         raise NotFound("There is no event with that id.")
@@ -96,8 +96,8 @@ def _visible_event(event_id: int) -> Event:
 def join_waitlist(event_id: int):
     body = json_object()
     now = utcnow()
-    event = _visible_event(event_id)
-    errors = _unknown_keys(body, JOIN_KEYS)
+    event = visible_event(event_id)
+    errors = unknown_keys(body, JOIN_KEYS)
     places = _whole_number(body, "places", errors, required=True)
     ticket_type_id = _whole_number(body, "ticket_type_id", errors, required=False)
     consent = body.get("email_consent", True)
@@ -134,31 +134,27 @@ def claim_offer(entry_id: int):
     now = utcnow()
     services.get_entry_for(entry_id, api_user())  # 404 before looking at the body
     body = json_object() if request.get_data(cache=True) else {}
-    errors = _unknown_keys(body, CLAIM_KEYS)
+    errors = unknown_keys(body, CLAIM_KEYS)
     payment = body.get("payment", "free")
     if payment not in PAYMENTS:
         errors["payment"] = f"Must be one of: {', '.join(PAYMENTS)}."
-    people = _parse_attendees(body["attendees"], errors) if "attendees" in body else []
+    people = parse_attendees(body["attendees"], errors) if "attendees" in body else []
     billing = booking_services.BillingDetails(
-        purchase_order=_text(body, "purchase_order", errors, limit=TEXT_LIMITS["purchase_order"]),
-        contact=_text(body, "billing_contact", errors, limit=TEXT_LIMITS["billing_contact"]),
-        email=_text(body, "billing_email", errors, limit=TEXT_LIMITS["billing_email"]),
-        address=_text(body, "billing_address", errors, limit=TEXT_LIMITS["billing_address"]),
+        purchase_order=text_field(body, "purchase_order", errors, limit=TEXT_LIMITS["purchase_order"]),
+        contact=text_field(body, "billing_contact", errors, limit=TEXT_LIMITS["billing_contact"]),
+        email=text_field(body, "billing_email", errors, limit=TEXT_LIMITS["billing_email"]),
+        address=text_field(body, "billing_address", errors, limit=TEXT_LIMITS["billing_address"]),
     )
     if errors:
         raise ValidationError("Some fields are not valid.", errors=errors)
     method = PaymentMethod(payment)
-    if people and method is PaymentMethod.CARD and not _card_checkout_available():
+    if people and method is PaymentMethod.CARD and not card_checkout_available():
         raise Conflict("Card payment is not available at the moment. Pay by invoice instead.", code="card_unavailable")
     booking = services.claim_offer_and_book(
         entry_id=entry_id, actor=api_user(), now=now, people=people, method=method, billing=billing
     )
-    checkout_url = _start_checkout(booking, now) if people and method is PaymentMethod.CARD else None
-    booking = booking_services.get_booking_for(booking.reference, api_user())
-    response = jsonify(booking_json(booking, now, checkout_url=checkout_url))
-    response.status_code = 201
-    response.headers["Location"] = url_for("api.get_booking", reference=booking.reference)
-    return response
+    checkout_url = start_card_checkout(booking, now) if people and method is PaymentMethod.CARD else None
+    return created_response(booking, now, checkout_url=checkout_url)
 
 
 @bp.post("/waitlist/<int:entry_id>/decline")
