@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from bookings.core.errors import DomainError
 
@@ -55,6 +57,20 @@ def register_error_handlers(app: Flask) -> None:
             return json_error(status, HTTP_CODES.get(status, "error"), error.description or error.name)
         template = f"errors/{status}.html" if status in (403, 404) else "errors/generic.html"
         return render_template(template, error=error), status
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(PoolTimeoutError)
+    def _database_unavailable(error: Exception):
+        # The database went away (restart, fail-over, network) or every connection is busy: a moment
+        # later the same request may well succeed, so say so (503 and Retry-After), never a 500.
+        # The transaction did not commit unless the failure hit the COMMIT itself, which is rare.
+        app.logger.warning("Database unavailable: %s", type(error).__name__, exc_info=True)
+        message = "The service is busy. Please try again in a moment."
+        if wants_json():
+            response, status = json_error(503, "busy", message)
+        else:
+            response, status = render_template("errors/generic.html", error=ServiceUnavailable(message)), 503
+        return response, status, {"Retry-After": "5"}
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

@@ -77,3 +77,26 @@ def test_healthz_answers_even_when_the_database_does_not():
     with app.app_context():
         response = app.test_client().get("/healthz")
     assert response.status_code == 200
+
+
+@pytest.fixture
+def app_without_database():
+    nobody_listens = free_port()
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=f"postgresql+psycopg://postgres@127.0.0.1:{nobody_listens}/none")
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_an_api_request_while_the_database_is_down_answers_503_busy(app_without_database):
+    response = app_without_database.test_client().get("/api/v1/events")
+    assert response.status_code == 503
+    assert response.get_json()["error"] == "busy"
+    assert response.headers["Retry-After"] == "5"
+
+
+def test_a_page_while_the_database_is_down_answers_503(app_without_database):
+    response = app_without_database.test_client().get("/")
+    assert response.status_code == 503
+    assert "try again in a moment" in response.text
