@@ -48,6 +48,8 @@ ACCESS: dict[str, dict[str, object]] = {
     "site.accessibility": PUBLIC,
     "site.privacy": PUBLIC,
     "site.healthz": PUBLIC,
+    # Readiness, the same for everyone: 503 here because the test schema is made by create_all, not migrations.
+    "site.readyz": {"anon": 503, "owner": 503, "other": 503, "admin": 503},
     "static": PUBLIC,
     "catalogue.index": PUBLIC,
     "catalogue.event": PUBLIC,
