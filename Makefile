@@ -70,6 +70,12 @@ test-sqlite: install-test assets
 test-postgres: install-test assets
 	$(PYTEST) -n 2 --db=postgresql -m "not browser"
 
+# Benchmarks (docs/performance.md): the app under gunicorn on PostgreSQL (fsync on) and SQLite, the framework
+# ceiling with wrk in the same run; rewrites docs/performance.md. BENCH_SCALE=full adds the 100x data set.
+# Not part of `make test` or CI: it takes minutes and its figures depend on the machine.
+bench: system-packages install-test
+	$(PY) bench/run.py
+
 # Security gates (docs/security.md): bandit fails on any medium- or high-severity finding in bookings/;
 # pip-audit fails on a known vulnerability in the installed environment. --strict makes a dependency
 # that could not be checked a failure too: "no known vulnerabilities" must never mean "not looked up".

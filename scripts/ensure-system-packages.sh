@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs what the tests need from Debian when it is missing: PostgreSQL and Chromium.
+# Installs what the tests and benchmarks need from Debian when it is missing: PostgreSQL, Chromium, wrk.
 set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need+=(chromium chromium-driver)
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)  # make bench: the framework ceiling
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

@@ -1,0 +1,449 @@
+"""`make bench`: every scenario against the app under gunicorn, on PostgreSQL (fsync on) and SQLite.
+
+Writes the raw figures to bench/results/latest.json, then docs/performance.md
+and its chart (bench/report.py). Every load goes to 127.0.0.1 only; every loop
+is bounded in count and time.
+
+Environment: BENCH_SCALE=full adds the 100x data set (10,000 events,
+1,000,000 attendees); BENCH_SECONDS sets each wrk run's length (default 5);
+BENCH_DATABASES=postgresql,sqlite picks the databases.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import load, seed  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results" / "latest.json"
+VENV_BIN = Path(sys.executable).parent
+SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+FULL = os.environ.get("BENCH_SCALE", "") == "full"
+DATABASES = [d for d in os.environ.get("BENCH_DATABASES", "postgresql,sqlite").split(",") if d]
+SCALES = [("1x", 100), ("10x", 1_000)] + ([("100x", 10_000)] if FULL else [])
+CONCURRENCY = (8, 32)
+RUSH_REQUESTS, RUSH_CONCURRENCY, RUSH_PLACES = 300, 32, 100
+FEED_BOOKINGS = 200
+SWEEP_HOLDS, SWEEP_WAITING = 10_000, 1_000
+START_TIMEOUT_SECONDS = 120
+SECRET_KEY = secrets.token_urlsafe(48)
+GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
+# Used only when deploy/gunicorn.conf.py is absent; chosen as docs/performance.md explains.
+DEFAULT_GUNICORN_ARGS = ["--workers", "4", "--worker-class", "gthread", "--threads", "4"]
+
+
+def log(message: str) -> None:
+    print(f"[bench {datetime.now(UTC):%H:%M:%S}] {message}", flush=True)
+
+
+def gunicorn_args() -> list[str]:
+    if GUNICORN_CONF.exists():
+        return ["--config", str(GUNICORN_CONF)]
+    return list(DEFAULT_GUNICORN_ARGS)
+
+
+def app_env(url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "BOOKINGS_ENV"}}
+    env.update(
+        BOOKINGS_ENV="production",
+        SECRET_KEY=SECRET_KEY,
+        DATABASE_URL=url,
+        MAIL_SERVER="",
+        PYTHONPATH=str(ROOT),
+        BASE_URL="http://127.0.0.1",
+    )
+    env.update(extra or {})
+    return env
+
+
+@contextmanager
+def gunicorn(app_path: str, env: dict[str, str]):
+    port = free_port()
+    args = [str(VENV_BIN / "gunicorn"), *gunicorn_args(), "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
+    log_file = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
+    process = subprocess.Popen([*args, app_path], cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: {Path(log_file.name).read_text()[-2000:]}")
+            try:
+                status = load.run_requests(base, [("GET", "/", {}, None)], concurrency=1)["results"][0][0]
+                if status == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not answer in time")
+            time.sleep(0.5)
+        yield base, process.pid
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        log_file.close()
+
+
+def worker_memory(master_pid: int) -> list[dict[str, float]]:
+    """VmHWM (peak RSS) and VmRSS in MB of each gunicorn worker (the master's children)."""
+    workers = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+        if fields.get("PPid", "").strip() == str(master_pid):
+            workers.append(
+                {
+                    "pid": int(status.parent.name),
+                    "hwm_mb": int(fields["VmHWM"].split()[0]) / 1024,
+                    "rss_mb": int(fields["VmRSS"].split()[0]) / 1024,
+                }
+            )
+    return workers
+
+
+def migrate(url: str) -> None:
+    subprocess.run(
+        [str(VENV_BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
+        cwd=ROOT,
+        env=app_env(url),
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+
+
+def make_app(url: str):
+    from bookings import create_app
+
+    return create_app("production", SQLALCHEMY_DATABASE_URI=url, SECRET_KEY=SECRET_KEY, MAIL_SERVER="")
+
+
+def count_queries(app, paths: dict[str, str]) -> dict[str, int]:
+    """SQL statements run by one in-process request to each path (after one warm-up request)."""
+    from sqlalchemy import event
+
+    from bookings.extensions import db
+
+    counts = {}
+    with app.app_context():
+        engine = db.engine
+    for name, path in paths.items():
+        seen = []
+
+        def listener(*_args, _seen=seen, **_kwargs):
+            _seen.append(1)
+
+        client = app.test_client()
+        client.get(path)
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            status = client.get(path).status_code
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        if status != 200:
+            raise RuntimeError(f"{path} answered {status} in-process")
+        counts[name] = len(seen)
+    return counts
+
+
+def rush(base: str, tokens: list[str], event_id: int, payment: str) -> dict:
+    requests = [
+        (
+            "POST",
+            f"/api/v1/events/{event_id}/bookings",
+            {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            json.dumps(
+                {"payment": payment, "attendees": [{"name": f"Rusher {i}", "email": f"rusher{i}@council.example"}]}
+            ).encode(),
+        )
+        for i, token in enumerate(tokens[:RUSH_REQUESTS])
+    ]
+    run = load.run_requests(base, requests, concurrency=RUSH_CONCURRENCY)
+    results = [r for r in run["results"] if r is not None]
+    statuses: dict[str, int] = {}
+    for status, *_ in results:
+        statuses[str(status)] = statuses.get(str(status), 0) + 1
+    ok = [r for r in results if r[0] == 201]
+    last_ok = max((r[3] for r in ok), default=run["started"])
+    summary = load.summarise([r[1] for r in results])
+    return {
+        "attempted": len(requests),
+        "answered": len(results),
+        "wall_s": run["wall"],
+        "attempted_per_s": len(results) / run["wall"],
+        "successful": len(ok),
+        "successful_per_s": len(ok) / max(last_ok - run["started"], 1e-6),
+        "statuses": statuses,
+        "errors": sum(n for s, n in statuses.items() if s not in {"201", "409"}),
+        "checkout_urls": [r[2].get("checkout_url") for r in ok if isinstance(r[2], dict)],
+        **summary,
+    }
+
+
+def overbooked(app, event_id: int) -> dict[str, int]:
+    """Places taken on the event against its capacity, counted in the database afterwards."""
+    from sqlalchemy import func, or_, select
+
+    from bookings.booking.models import Attendee, Booking
+    from bookings.catalogue.models import Event
+    from bookings.extensions import db
+
+    now = datetime.now(UTC)
+    with app.app_context():
+        capacity = db.session.get(Event, event_id).capacity
+        taken = db.session.execute(
+            select(func.count(Attendee.id))
+            .join(Booking, Booking.id == Attendee.booking_id)
+            .where(
+                Attendee.event_id == event_id,
+                Attendee.status == "active",
+                or_(Booking.status == "confirmed", (Booking.status == "held") & (Booking.hold_expires_at > now)),
+            )
+        ).scalar()
+    return {"capacity": capacity, "taken": taken, "overbooked": max(0, taken - capacity)}
+
+
+def waitlist_states() -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    from bookings.extensions import db
+    from bookings.waitlist.models import WaitlistEntry
+
+    rows = db.session.execute(select(WaitlistEntry.status, func.count()).group_by(WaitlistEntry.status))
+    return {status: n for status, n in rows}
+
+
+def read_runs(base: str, paths: dict[str, str]) -> dict:
+    out = {}
+    for name, path in paths.items():
+        for connections in CONCURRENCY:
+            result = load.wrk(base + path, connections=connections, seconds=SECONDS)
+            out[f"{name}@c{connections}"] = result.as_dict()
+            log(
+                f"  {name} c{connections}: {result.rps:.0f} req/s, p50 {result.p50_ms:.0f} ms, "
+                f"p99 {result.p99_ms:.0f} ms, errors {result.errors}"
+            )
+    return out
+
+
+def ceiling() -> dict:
+    """The trivial endpoint under the same gunicorn settings, measured with the same tool."""
+    log("ceiling: hello world under gunicorn")
+    with gunicorn("bench.hello:app", app_env("sqlite://")) as (base, pid):
+        for _ in range(50):  # warm every worker
+            load.run_requests(base, [("GET", "/", {}, None)], concurrency=1)
+        out = {f"c{c}": load.wrk(base + "/", connections=c, seconds=SECONDS).as_dict() for c in CONCURRENCY}
+        out["memory"] = worker_memory(pid)
+    for key in ("c8", "c32"):
+        log(f"  ceiling {key}: {out[key]['rps']:.0f} req/s, p99 {out[key]['p99_ms']:.1f} ms")
+    return out
+
+
+@contextmanager
+def database(kind: str):
+    if kind == "postgresql":
+        from tests.support.postgres import PostgresCluster
+
+        cluster = PostgresCluster(fsync=True).start()
+        try:
+            yield cluster.create_database("bench")
+        finally:
+            cluster.stop()
+    else:
+        directory = tempfile.mkdtemp(prefix="bench-sqlite-")
+        try:
+            yield f"sqlite:///{directory}/bench.sqlite"
+        finally:
+            subprocess.run(["rm", "-rf", directory], check=False)
+
+
+def fake_stripe():
+    """The local Stripe-compatible server (tests/support/fake_stripe.py), or None when it cannot start."""
+    try:
+        from tests.support.fake_stripe import FakeStripe
+
+        return FakeStripe().start()
+    except Exception as error:
+        log(f"fake Stripe unavailable, card rush skipped: {error}")
+        return None
+
+
+def bench_database(kind: str) -> dict:
+    from bookings.extensions import db
+    from bookings.sweep import run_sweep
+
+    out: dict = {"database": kind}
+    with database(kind) as url:
+        log(f"{kind}: migrating")
+        migrate(url)
+        app = make_app(url)
+        with app.app_context():
+            rushers = [t for _, t in seed.ensure_users(RUSH_REQUESTS, prefix="bench-rush", with_tokens=True)]
+            rush_event = seed.add_events(1, capacity=RUSH_PLACES, attendees_per_event=0, prefix="bench-rush")
+            card_rushers = [t for _, t in seed.ensure_users(RUSH_REQUESTS, prefix="bench-card", with_tokens=True)]
+            card_event = seed.add_events(
+                1, capacity=RUSH_PLACES, attendees_per_event=0, prefix="bench-card", price_pence=12_000
+            )
+            t0 = time.perf_counter()
+            catalogue = seed.add_events(SCALES[0][1])
+            out["seed_s"] = {SCALES[0][0]: time.perf_counter() - t0}
+        page_event = catalogue.slugs[len(catalogue.slugs) // 2]
+        paths = {"catalogue": "/", "event": f"/events/{page_event}", "api_events": "/api/v1/events"}
+        stripe = fake_stripe()
+        stripe_env = {k: v for k, v in stripe.app_config().items()} if stripe else {}
+        with gunicorn("wsgi:app", app_env(url, stripe_env)) as (base, pid):
+            for path in paths.values():  # warm every worker's templates and pools
+                load.run_requests(base, [("GET", path, {}, None)] * 16, concurrency=8)
+            log(f"{kind}: rush (free), {RUSH_REQUESTS} requests at c{RUSH_CONCURRENCY} for {RUSH_PLACES} places")
+            out["rush_free"] = rush(base, rushers, rush_event.event_ids[0], "free")
+            out["rush_free"]["check"] = overbooked(app, rush_event.event_ids[0])
+            out["rush_free"].pop("checkout_urls")
+            r = out["rush_free"]
+            log(
+                f"  {r['attempted_per_s']:.1f} attempted/s, {r['successful_per_s']:.1f} successful/s, "
+                f"p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms, statuses {r['statuses']}, {r['check']}"
+            )
+            if stripe is not None:
+                log(f"{kind}: rush (card), hold plus Checkout Session against the fake Stripe")
+                try:
+                    out["rush_card"] = rush(base, card_rushers, card_event.event_ids[0], "card")
+                finally:
+                    stripe.stop()
+                out["rush_card"]["check"] = overbooked(app, card_event.event_ids[0])
+                urls = out["rush_card"].pop("checkout_urls")
+                out["rush_card"]["checkout_urls"] = sum(1 for u in urls if u)
+                r = out["rush_card"]
+                log(
+                    f"  {r['attempted_per_s']:.1f} attempted/s, p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms, "
+                    f"statuses {r['statuses']}, {r['checkout_urls']} checkout URLs, {r['check']}"
+                )
+            out["reads"] = {}
+            out["queries"] = {}
+            loaded = SCALES[0][1]
+            for scale, events in SCALES:
+                if events > loaded:
+                    log(f"{kind}: growing the data to {scale} ({events} events)")
+                    t0 = time.perf_counter()
+                    with app.app_context():
+                        seed.add_events(events - loaded)
+                    out["seed_s"][scale] = time.perf_counter() - t0
+                    loaded = events
+                    if kind == "postgresql":
+                        with app.app_context():
+                            db.session.execute(db.text("ANALYZE"))
+                            db.session.commit()
+                out["queries"][scale] = count_queries(app, paths)
+                log(f"{kind} {scale}: queries per request {out['queries'][scale]}")
+                out["reads"][scale] = read_runs(base, paths)
+            log(f"{kind}: calendar feed with {FEED_BOOKINGS} bookings")
+            with app.app_context():
+                feed_token = seed.add_feed_user(catalogue.event_ids, catalogue.ticket_type_ids, FEED_BOOKINGS)
+            feed_path = f"/calendar/{feed_token}.ics"
+            conn = load._connection(base)
+            fetches = []
+            for _ in range(5):  # a client without the ETag: the whole file, built each time
+                t0 = time.perf_counter()
+                conn.request("GET", feed_path)
+                response = conn.getresponse()
+                body = response.read()
+                fetches.append(time.perf_counter() - t0)
+            etag = response.getheader("ETag")
+            conn.close()
+            out["feed"] = {
+                "first_fetch_ms": load.percentile([x * 1000 for x in fetches], 50),
+                "status": response.status,
+                "bytes": len(body),
+                "full@c8": load.wrk(base + feed_path, connections=8, seconds=SECONDS).as_dict(),
+                "not_modified@c8": load.wrk(
+                    base + feed_path, connections=8, seconds=SECONDS, headers={"If-None-Match": etag or ""}
+                ).as_dict(),
+            }
+            out["feed"]["queries"] = count_queries(app, {"feed": feed_path})["feed"]
+            log(
+                f"  feed: first {out['feed']['first_fetch_ms']:.0f} ms, {out['feed']['bytes']} bytes; "
+                f"full {out['feed']['full@c8']['rps']:.0f} req/s, 304 {out['feed']['not_modified@c8']['rps']:.0f}"
+            )
+            out["memory"] = worker_memory(pid)
+            log(f"  worker peak RSS (MB): {[round(w['hwm_mb']) for w in out['memory']]}")
+        log(f"{kind}: sweep over {SWEEP_HOLDS} expired holds and {SWEEP_WAITING} waiting-list entries")
+        with app.app_context():
+            seed.add_sweep_work(SWEEP_HOLDS, SWEEP_WAITING)
+            t0 = time.perf_counter()
+            counts = run_sweep(datetime.now(UTC))
+            out["sweep"] = {"seconds": time.perf_counter() - t0, "counts": counts, "waitlist": waitlist_states()}
+            db.session.remove()
+            db.engine.dispose()
+        log(f"  sweep: {out['sweep']['seconds']:.1f} s, {counts}")
+    return out
+
+
+def machine() -> dict:
+    mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
+    return {
+        "cores": os.cpu_count(),
+        "memory_mb": int(mem) // 1024,
+        "cpu": next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.processor(),
+        ),
+        "python": platform.python_version(),
+        "load_before": os.getloadavg(),
+    }
+
+
+def main() -> int:
+    started = time.perf_counter()
+    results: dict = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "gunicorn": gunicorn_args(),
+        "gunicorn_conf": str(GUNICORN_CONF.relative_to(ROOT)) if GUNICORN_CONF.exists() else None,
+        "tool": "wrk" if load.WRK else "python",
+        "seconds_per_run": SECONDS,
+        "scales": [s for s, _ in SCALES],
+    }
+    log(f"machine {results['machine']}; gunicorn {' '.join(results['gunicorn'])}")
+    results["ceiling"] = ceiling()
+    results["databases"] = {}
+    for kind in DATABASES:
+        results["databases"][kind] = bench_database(kind)
+    results["ceiling_after"] = ceiling()  # the machine is shared: a second ceiling shows drift
+    results["machine"]["load_after"] = os.getloadavg()
+    results["total_s"] = time.perf_counter() - started
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2, default=str))
+    log(f"wrote {RESULTS.relative_to(ROOT)} in {results['total_s']:.0f} s")
+    from bench import report
+
+    report.write(results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
