@@ -14,9 +14,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
 from bookings.booking.models import Attendee
 from bookings.catalogue.models import Event
 
@@ -61,6 +58,10 @@ def to_csv(table: Table) -> bytes:
 
 
 def to_xlsx(table: Table) -> bytes:
+    # Imported here, not at the top: openpyxl adds about 16 MB to every worker (docs/performance.md).
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = table.name[:31]

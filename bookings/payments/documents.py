@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
-from fpdf import FPDF
 
 from bookings.booking.models import Booking
 from bookings.core.money import format_money
@@ -72,6 +71,8 @@ def render_pdf(document: Document, booking: Booking) -> bytes:
     context = document_context(document, booking)
     org: Organiser = context["organiser"]
     money = lambda pence: _latin1(format_money(pence, document.currency))  # noqa: E731
+    from fpdf import FPDF  # here, not at the top: fpdf2 adds about 35 MB to every worker (docs/performance.md)
+
     pdf = FPDF(format="A4")
     pdf.set_title(f"{context['title']} {document.display_number}")
     pdf.set_author(org.name)
