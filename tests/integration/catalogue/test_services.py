@@ -50,11 +50,14 @@ def admin(app):
 def spy_hooks(monkeypatch):
     """Replace the hook registries for one test."""
     calls: list[tuple] = []
+    # Patched where they are read: cancelling reads them in services.status, moving in services.editing.
     monkeypatch.setattr(
-        services, "_cancellation_hooks", {"spy": lambda event, actor, now: calls.append(("cancel", event.id))}
+        services.status, "_cancellation_hooks", {"spy": lambda event, actor, now: calls.append(("cancel", event.id))}
     )
     monkeypatch.setattr(
-        services, "_change_hooks", {"spy": lambda event, changed, actor, now: calls.append(("move", event.id, changed))}
+        services.editing,
+        "_change_hooks",
+        {"spy": lambda event, changed, actor, now: calls.append(("move", event.id, changed))},
     )
     return calls
 
@@ -220,7 +223,7 @@ def test_failing_cancellation_hook_leaves_the_event_as_it_was(app, clock, admin,
     def broken(event, actor_id, now):
         raise RuntimeError("mail store down")
 
-    monkeypatch.setattr(services, "_cancellation_hooks", {"broken": broken})
+    monkeypatch.setattr(services.status, "_cancellation_hooks", {"broken": broken})
     with pytest.raises(RuntimeError):
         services.cancel_event(event.id, admin.id, clock.now)
     db.session.expire_all()
@@ -258,7 +261,7 @@ def test_rate_with_a_cancelled_booking_cannot_be_removed(app, clock, admin):
 
 def test_slug_taken_by_a_concurrent_writer_is_a_validation_error(app, clock, admin, monkeypatch):
     make_event(slug="race")
-    monkeypatch.setattr(services, "_slug_taken", lambda slug, except_event_id=None: False)  # lost the race
+    monkeypatch.setattr(services.editing, "_slug_taken", lambda slug, except_event_id=None: False)  # lost the race
     with pytest.raises(ValidationError) as raised:
         services.create_event(_input(slug="race"), admin.id, clock.now)
     assert raised.value.errors == {"slug": "Already in use."}
