@@ -103,7 +103,7 @@ def test_register_losing_a_race_for_the_address_answers_as_for_a_taken_one(app, 
         calls.append(email)
         return None if len(calls) == 1 else real_lookup(email)
 
-    monkeypatch.setattr(services, "_user_by_email", lookup_that_misses_the_first_time)
+    monkeypatch.setattr(services.registration, "_user_by_email", lookup_that_misses_the_first_time)
 
     result = register(email="ann@council.example")
 

@@ -1,0 +1,84 @@
+"""API tokens: shown once, stored only as SHA-256 hashes, revocable, their last use recorded at most a minute apart."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from bookings.accounts import policy
+from bookings.accounts.models import ApiToken, User
+from bookings.accounts.services.helpers import _require, _user_by_email
+from bookings.core import audit
+from bookings.core.db import transactional
+from bookings.core.errors import NotFound
+from bookings.core.tokens import hash_token, new_token
+from bookings.extensions import db
+
+# last_used_at is a hint for people, not an audit trail: one write a minute per token at most.
+TOKEN_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+# ---------------------------------------------------------------- API tokens
+
+
+@transactional
+def create_api_token(email: str, name: str, now: datetime) -> tuple[ApiToken, str]:
+    """A new API token for the account with this email: (row, secret). The secret is not stored."""
+    _require(policy.token_name_problem(name), "name")
+    user = _user_by_email(email)
+    if user is None:
+        raise NotFound(f"No account has the email address {policy.normalise_email(email)}.", field="email")
+    token = new_token()
+    row = ApiToken(user_id=user.id, name=name.strip(), token_hash=hash_token(token), created_at=now)
+    db.session.add(row)
+    db.session.flush()
+    audit.record("api_token.created", "api_token", row.id, actor_id=user.id, at=now, name=row.name)
+    return row, token
+
+
+@transactional
+def revoke_api_token(user_id: int, token_id: int, now: datetime) -> ApiToken:
+    """Revoke one of this user's tokens (again is harmless). Raises NotFound for anyone else's."""
+    row = db.session.scalars(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id)).first()
+    if row is None:
+        raise NotFound("API token not found.")
+    if row.revoked_at is None:
+        row.revoked_at = now
+        audit.record("api_token.revoked", "api_token", row.id, actor_id=user_id, at=now, name=row.name)
+    return row
+
+
+def list_api_tokens(user_id: int) -> list[ApiToken]:
+    """This user's tokens that still work, newest first."""
+    query = (
+        select(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+def authenticate_api_token(token: str | None, now: datetime) -> User | None:
+    """The active user a live token belongs to, or None. Notes its use at most once a minute."""
+    if not token:
+        return None
+    row = db.session.execute(
+        select(ApiToken.id, ApiToken.user_id, ApiToken.last_used_at).where(
+            ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None)
+        )
+    ).first()
+    if row is None:
+        return None
+    user = db.session.get(User, row.user_id)
+    if user is None or not user.is_active_account:
+        return None
+    if row.last_used_at is None or now - row.last_used_at >= TOKEN_LAST_USED_RESOLUTION:
+        _touch_api_token(row.id, now)
+    return user
+
+
+@transactional
+def _touch_api_token(token_id: int, now: datetime) -> None:
+    stale = (ApiToken.last_used_at.is_(None)) | (ApiToken.last_used_at <= now - TOKEN_LAST_USED_RESOLUTION)
+    db.session.execute(update(ApiToken).where(ApiToken.id == token_id, stale).values(last_used_at=now))
