@@ -9,8 +9,6 @@ from bookings.core.errors import Conflict
 # Offers are shortened as the event nears: never more than this share of the time left before it
 # starts, and never less than MIN_OFFER (unless booking closes sooner).
 OFFER_SHARE_OF_TIME_LEFT = 4
-
-
 MIN_OFFER = timedelta(hours=1)
 
 
