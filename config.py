@@ -81,6 +81,8 @@ class Config:
     HOLD_MINUTES = _int("HOLD_MINUTES", 30)
     OFFER_EXPIRY_HOURS = _int("OFFER_EXPIRY_HOURS", 48)
     MAX_LIVE_HOLDS_PER_USER = _int("MAX_LIVE_HOLDS_PER_USER", 5)
+    # Unfinished (held) bookings one person may have on one event at once; the web replaces its own.
+    MAX_LIVE_HOLDS_PER_EVENT_PER_USER = _int("MAX_LIVE_HOLDS_PER_EVENT_PER_USER", 2)
 
     # Privacy: `flask bookings anonymise` removes attendees' personal data this long after an event ends.
     ANONYMISE_AFTER_MONTHS = _int("ANONYMISE_AFTER_MONTHS", 12)

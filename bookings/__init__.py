@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 from jinja2 import BytecodeCache, ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.routing import IntegerConverter
 
 from bookings.extensions import csrf, db, login_manager, migrate
 from bookings.site.logging import init_request_logging
@@ -35,6 +36,7 @@ def create_app(config: str | type[Config] | None = None, **overrides: object) ->
     init_request_logging(app)  # first: its before_request hook must run ahead of the extensions'
     _init_extensions(app)
     _init_templates(app)
+    app.url_map.converters["int"] = _IdConverter
     _register_blueprints(app)
     _register_cli(app)
     return app
@@ -66,6 +68,14 @@ def _init_extensions(app: Flask) -> None:
 
     # Every model must be imported before migrations or create_all look at the metadata.
     from bookings import models  # noqa: F401
+
+
+class _IdConverter(IntegerConverter):
+    """`<int:...>` in URLs, bounded to the database's integer range: a larger id is a 404, not a 500."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 class _ProcessBytecodeCache(BytecodeCache):

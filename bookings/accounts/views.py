@@ -34,6 +34,7 @@ from bookings.accounts.redirects import is_safe_next
 from bookings.core import pages
 from bookings.core.clock import utcnow
 from bookings.core.errors import DomainError
+from bookings.core.ratelimit import per_person, rate_limit
 
 bp = Blueprint("accounts", __name__)
 
@@ -83,6 +84,7 @@ def login():
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@rate_limit(per_person("register"), 10, 3600, action="create an account")
 def register():
     form = RegisterForm()
     if form.validate_on_submit():

@@ -29,7 +29,7 @@ from bookings.booking import hooks, services
 from bookings.booking.models import PaymentMethod
 from bookings.core.clock import utcnow
 from bookings.core.errors import Conflict, ValidationError
-from bookings.site.ratelimit import per_person, rate_limit
+from bookings.core.ratelimit import per_person, rate_limit
 
 
 @bp.post("/events/<int:event_id>/bookings")

@@ -42,6 +42,7 @@ from bookings.booking.models import PaymentMethod
 from bookings.catalogue.models import Event, EventStatus
 from bookings.core.clock import utcnow
 from bookings.core.errors import Conflict, NotFound, ValidationError
+from bookings.core.ratelimit import per_person, rate_limit
 from bookings.extensions import db
 from bookings.waitlist import services
 from bookings.waitlist.models import WaitlistStatus
@@ -93,6 +94,7 @@ def visible_event(event_id: int) -> Event:
 
 @bp.post("/events/<int:event_id>/waitlist")
 @require_user
+@rate_limit(per_person("waitlist"), "BOOKING_RATE_LIMIT", "BOOKING_RATE_WINDOW_SECONDS", action="join waiting lists")
 def join_waitlist(event_id: int):
     body = json_object()
     now = utcnow()
@@ -249,6 +251,7 @@ add_path(
             "requestBody": json_body(ref("WaitlistJoin")),
             "responses": {
                 "201": json_response("Your entry, with your position in line.", ref("WaitlistEntry")),
+                "429": json_response("Too many waiting lists joined in a short time.", ref("Error")),
                 **error_responses(400, 401, 404, 409, 413, 415, 422, 503),
             },
         },

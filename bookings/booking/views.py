@@ -15,8 +15,8 @@ from bookings.booking.rules import BookingClosed, cancellation_deadline, substit
 from bookings.catalogue.models import Event, EventStatus
 from bookings.core.clock import utcnow
 from bookings.core.errors import Conflict, DomainError, NotFound, RateLimited, SoldOut, ValidationError
+from bookings.core.ratelimit import per_person, rate_limit
 from bookings.extensions import db
-from bookings.site.ratelimit import per_person, rate_limit
 
 bp = Blueprint("booking", __name__)
 

@@ -46,7 +46,9 @@ ALLOWED_ERRORS = {
 
 
 def _app(url: str):
-    return create_app("test", SQLALCHEMY_DATABASE_URI=url, MAX_LIVE_HOLDS_PER_USER=1000)
+    return create_app(
+        "test", SQLALCHEMY_DATABASE_URI=url, MAX_LIVE_HOLDS_PER_USER=1000, MAX_LIVE_HOLDS_PER_EVENT_PER_USER=1000
+    )
 
 
 def _now(clock_value) -> datetime:

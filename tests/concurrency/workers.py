@@ -14,7 +14,9 @@ FIXED_NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 
 
 def app_for(url: str):
-    return create_app("test", SQLALCHEMY_DATABASE_URI=url, MAX_LIVE_HOLDS_PER_USER=1000)
+    return create_app(
+        "test", SQLALCHEMY_DATABASE_URI=url, MAX_LIVE_HOLDS_PER_USER=1000, MAX_LIVE_HOLDS_PER_EVENT_PER_USER=1000
+    )
 
 
 def run_actions(url: str, worker: int, event_id: int, user_ids: list[int], actions: int, barrier, results) -> None:

@@ -165,11 +165,6 @@ def test_api_ids_far_out_of_range_are_not_found_not_server_errors(client, world)
 @pytest.mark.parametrize(
     "path", ["/admin/events/{big}", "/admin/events/{big}/attendees", "/admin/events/{event}/check-in/{big}/undo"]
 )
-@pytest.mark.xfail(
-    reason="open hole: <int:> URL ids out of range reach the database (SQLite OverflowError, PostgreSQL "
-    "'integer out of range') and answer 500; needs a bounded int URL converter in create_app",
-    strict=True,
-)
 def test_web_ids_far_out_of_range_are_not_found_not_server_errors(client, world, path):
     login_as(client, world.admin)
     url = path.format(big=2**70, event=world.event.id)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from bookings import capacity
@@ -80,20 +80,28 @@ def locked_booking(reference: str, actor: User | None) -> Booking:
 
 
 def check_hold_quota(booker_id: int, event_id: int, now: datetime) -> None:
-    """No one person holds every place: a cap on live holds per user (issue: hoarding)."""
-    live = db.session.scalar(
-        select(func.count())
+    """No one person holds every place: caps on live holds per user, and per user on one event.
+
+    Raises RateLimited with a plain message.
+    """
+    total, on_event = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(case((Booking.event_id == event_id, 1), else_=0)), 0))
         .select_from(Booking)
         .where(
             Booking.booker_id == booker_id,
             Booking.status == BookingStatus.HELD.value,
             Booking.hold_expires_at > now,
         )
-    )
-    limit = current_app.config["MAX_LIVE_HOLDS_PER_USER"]
-    if live >= limit:
+    ).one()
+    if on_event >= current_app.config["MAX_LIVE_HOLDS_PER_EVENT_PER_USER"]:
         raise RateLimited(
-            f"You already have {live} bookings waiting to be completed. Complete or cancel one before starting another."
+            f"You already have {on_event} unfinished bookings for this event. "
+            "Complete or cancel one before starting another."
+        )
+    if total >= current_app.config["MAX_LIVE_HOLDS_PER_USER"]:
+        raise RateLimited(
+            f"You already have {total} bookings waiting to be completed. "
+            "Complete or cancel one before starting another."
         )
 
 

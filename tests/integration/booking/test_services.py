@@ -371,3 +371,20 @@ def test_sweep_expires_holds_once_and_is_idempotent(app, clock):
     assert db.session.get(Booking, booking.id).status == BookingStatus.EXPIRED.value
     emails = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "hold_expired")).all()
     assert len(emails) == 1
+
+
+def test_live_holds_per_user_on_one_event_are_capped(app, clock):
+    app.config["MAX_LIVE_HOLDS_PER_EVENT_PER_USER"] = 2
+    event, other_event = make_event(capacity=50), make_event(capacity=50)
+    user = make_user()
+    for _ in range(2):
+        services.hold_places(
+            event_id=event.id, booker_id=user.id, ticket_type_id=None, places=1, now=clock.now, replace_previous=False
+        )
+    with pytest.raises(RateLimited, match="for this event"):
+        services.hold_places(
+            event_id=event.id, booker_id=user.id, ticket_type_id=None, places=1, now=clock.now, replace_previous=False
+        )
+    assert services.hold_places(
+        event_id=other_event.id, booker_id=user.id, ticket_type_id=None, places=1, now=clock.now
+    ).is_held
