@@ -13,6 +13,7 @@ data around it grows.
 
 from __future__ import annotations
 
+import json
 import random
 import secrets
 from dataclasses import dataclass
@@ -49,6 +50,9 @@ def _insert(model, rows: list[dict]) -> None:
     if db.engine.dialect.name == "postgresql":
         _copy(model.__table__, rows)
         return
+    if db.engine.dialect.name == "sqlite":
+        _sqlite_executemany(model.__table__, rows)
+        return
     for start in range(0, len(rows), BATCH):
         db.session.execute(insert(model), rows[start : start + BATCH])
 
@@ -58,6 +62,33 @@ def _column_default(column):
     if default is None or default.is_sequence or default.is_clause_element:
         return None
     return default.arg(None) if default.is_callable else default.arg
+
+
+def _sqlite_value(value):
+    """What SQLAlchemy itself would store on SQLite: naive UTC datetimes as text, JSON as text."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return value
+
+
+def _sqlite_executemany(table, rows: list[dict]) -> None:
+    """sqlite3's own executemany, several times faster than SQLAlchemy's for a million rows."""
+    names, defaults = _columns(table, rows[0])
+    given = names[: len(names) - len(defaults)]
+    columns = ", ".join(f'"{n}"' for n in names)
+    marks = ", ".join("?" for _ in names)
+    cursor = db.session.connection().connection.driver_connection.cursor()
+    sql = f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})'
+    cursor.executemany(sql, ([_sqlite_value(v) for v in [row[n] for n in given] + defaults] for row in rows))
+
+
+def _columns(table, first: dict) -> tuple[list[str], list]:
+    """The row's own columns, then those it leaves out that have a Python-side default, with their values."""
+    given = list(first)
+    missing = [c for c in table.columns if c.name not in given and _column_default(c) is not None]
+    return given + [c.name for c in missing], [_column_default(c) for c in missing]
 
 
 def _copy(table, rows: list[dict]) -> None:
