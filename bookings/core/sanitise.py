@@ -46,6 +46,14 @@ def sanitise_html(html: str | None) -> str:
     )
 
 
+def clean_rich_text(value: str) -> str:
+    """What to store for a description: sanitised when it is HTML, untouched when it is plain text.
+
+    Stored clean so that API readers get safe HTML too; pages sanitise again as they render.
+    """
+    return sanitise_html(value) if _LOOKS_LIKE_HTML.search(value or "") else value
+
+
 def rich_text(value: str | None) -> Markup:
     """A description for a page: sanitised HTML, or plain text split into escaped paragraphs.
 

@@ -71,3 +71,27 @@ def test_text_with_a_script_but_no_allowed_tag_is_escaped():
 def test_rich_text_filter_is_available_to_templates(app):
     rendered = app.jinja_env.from_string("{{ d|rich_text }}").render(d="<p>Hi</p><script>alert(1)</script>")
     assert rendered == '<p class="govuk-body">Hi</p>'
+
+
+def test_event_descriptions_are_stored_sanitised_so_api_readers_get_safe_html(client, clock):
+    from tests.api.conftest import bearer
+    from tests.support.factories import make_admin, make_api_token
+
+    token = make_api_token(make_admin())
+    body = {
+        "title": "Safeguarding",
+        "capacity": 10,
+        "description": '<p>Hello <script>alert(1)</script><a href="javascript:alert(2)">x</a></p>',
+        "sessions": [{"starts_at": "2027-03-01T09:30:00+00:00", "ends_at": "2027-03-01T16:30:00+00:00"}],
+        "ticket_types": [{"name": "Free", "price_pence": 0}],
+    }
+    created = client.post("/api/v1/events", json=body, headers=bearer(token))
+    assert created.status_code == 201, created.get_json()
+    description = created.get_json()["description"]
+    assert "<script" not in description and "javascript:" not in description and "Hello" in description
+    plain = client.patch(
+        f"/api/v1/events/{created.get_json()['id']}",
+        json={"description": "Bring <laptop> & charger"},
+        headers=bearer(token),
+    )
+    assert plain.get_json()["description"] == "Bring <laptop> & charger"  # plain text is kept as typed

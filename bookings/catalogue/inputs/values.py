@@ -9,6 +9,8 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
+from bookings.core.sanitise import clean_rich_text
+
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 DEFAULT_CURRENCY = "GBP"
@@ -34,6 +36,16 @@ def _known_zones() -> frozenset[str]:
 
 def is_known_timezone(name: str) -> bool:
     return name in _known_zones()
+
+
+def _rich_text(max_length: int) -> Callable[[Any], str]:
+    """Organisers' rich text (event descriptions): checked like text, then sanitised (HTML) for storage."""
+    parse_text = _text(max_length)
+
+    def parse(value: Any) -> str:
+        return clean_rich_text(parse_text(value))
+
+    return parse
 
 
 def _text(max_length: int, *, required: bool = False, what: str = "a value") -> Callable[[Any], str]:
