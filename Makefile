@@ -9,7 +9,7 @@ PYTEST := $(VENV)/bin/pytest
 PORT ?= 5000
 GOVUK := static/govuk
 
-.PHONY: run test test-sqlite test-postgres lint format assets install install-test system-packages clean bench check bandit audit
+.PHONY: run test test-deploy test-sqlite test-postgres lint format assets install install-test system-packages clean bench check bandit audit
 
 run: install assets
 	$(FLASK) db upgrade
@@ -69,6 +69,11 @@ test-sqlite: install-test assets
 
 test-postgres: install-test assets
 	$(PYTEST) -n 2 --db=postgresql -m "not browser"
+
+# The production topology on this machine (as root): two app hosts in network namespaces, nginx, one
+# PostgreSQL, an SMTP sink; a rush, a host killed, PostgreSQL restarted; then the checks (docs/deployment.md).
+test-deploy: system-packages install-test assets
+	$(PY) deploy/test/run_deploy_test.py
 
 # Benchmarks (docs/performance.md): the app under gunicorn on PostgreSQL (fsync on) and SQLite, the framework
 # ceiling with wrk in the same run; rewrites docs/performance.md. BENCH_SCALE=full adds the 100x data set.

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs what the tests and benchmarks need from Debian when it is missing: PostgreSQL, Chromium, wrk.
+# Installs what the tests and benchmarks need from Debian when it is missing: PostgreSQL, Chromium, wrk, nginx.
 set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need+=(chromium chromium-driver)
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)  # make bench: the framework ceiling
+command -v nginx >/dev/null 2>&1 || need+=(nginx)  # make test-deploy: the balancer in front of two app hosts
+command -v ip >/dev/null 2>&1 || need+=(iproute2)  # make test-deploy: network namespaces and veth pairs
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
