@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,15 +40,18 @@ def normalise_email(value: str) -> str:
 def validate_attendee(person: AttendeeInput, questions: list[Question], prefix: str) -> dict[str, str]:
     """Clean `person` in place; return field errors keyed `<prefix>-<field>`."""
     errors: dict[str, str] = {}
+    place = re.fullmatch(r"attendees-(\d+)", prefix)
+    # In a group booking every block has the same fields: say which place an error is about.
+    where = f" for place {int(place.group(1)) + 1}" if place else ""
     person.name = (person.name or "").strip()
     if not person.name:
-        errors[f"{prefix}-name"] = "Enter the attendee's full name"
+        errors[f"{prefix}-name"] = f"Enter the full name{where}" if where else "Enter the attendee's full name"
     elif len(person.name) > NAME_MAX:
-        errors[f"{prefix}-name"] = f"Name must be {NAME_MAX} characters or fewer"
+        errors[f"{prefix}-name"] = f"Name{where} must be {NAME_MAX} characters or fewer"
     try:
         person.email = normalise_email(person.email)
     except ValueError as error:
-        errors[f"{prefix}-email"] = str(error)
+        errors[f"{prefix}-email"] = f"{error}{where}" if where else str(error)
     for attr, label in (
         ("organisation", "Organisation"),
         ("job_title", "Job title"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, render_template
 from sqlalchemy import text
@@ -15,6 +16,16 @@ from config import BASE_DIR
 bp = Blueprint("site", __name__)
 
 
+def _checkout_origins() -> str:
+    """Where the review form may send the booker: Stripe Checkout, or the configured Stripe-compatible server."""
+    origins = ["https://checkout.stripe.com"]
+    base = current_app.config.get("STRIPE_API_BASE") or ""
+    parts = urlsplit(base)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        origins.append(f"{parts.scheme}://{parts.netloc}")
+    return " ".join(origins)
+
+
 @bp.after_app_request
 def _security_headers(response):
     nonce = csp_nonce()
@@ -23,7 +34,7 @@ def _security_headers(response):
         "default-src 'self'; "
         f"script-src 'self' 'nonce-{nonce}'; "
         "style-src 'self'; img-src 'self' data:; font-src 'self'; "
-        "form-action 'self' https://checkout.stripe.com; "
+        f"form-action 'self' {_checkout_origins()}; "
         "frame-ancestors 'none'; base-uri 'self'; object-src 'none'",
     )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
