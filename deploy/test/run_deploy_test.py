@@ -379,6 +379,7 @@ class Rush:
         self.cancelled: set[str] = set()
         self.interrupted_books: set[int] = set()  # users whose booking request met a dead host (nginx 503)
         self.found_after_interruption: set[int] = set()  # ... and whose booking had been made all the same
+        self.someone_waits = threading.Event()
 
     def call(self, user: int, kind: str, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
         data = json.dumps(body).encode() if body is not None else None
@@ -449,12 +450,16 @@ class Rush:
             with self.lock:
                 self.booked[user] = reference
             if user % CANCEL_EVERY == 0:
+                # Cancel once people wait, so the place goes to the waiting list as an offer.
+                self.someone_waits.wait(timeout=120)
                 status, _ = self.retrying(user, "cancel", "POST", f"/bookings/{reference}/cancel", {"reason": "rush"})
                 if status == 200:
                     with self.lock:
                         self.cancelled.add(reference)
         elif status == 409:
-            self.retrying(user, "waitlist", "POST", f"/events/{self.event_id}/waitlist", {"places": 1})
+            status, _ = self.retrying(user, "waitlist", "POST", f"/events/{self.event_id}/waitlist", {"places": 1})
+            if status == 201:
+                self.someone_waits.set()
         self.call(user, "read", "GET", "/me/bookings")
         with self.lock:
             self.finished_users += 1
@@ -748,6 +753,8 @@ def check(rush, hosts, pg, local_url, sink, base_url, access_log, event_id, dura
         "SELECT count(*), count(DISTINCT user_id) FROM waitlist_entry WHERE event_id = %s AND offered_at IS NOT NULL",
         event_id,
     )[0]
+    if offers[0] == 0:
+        failures.append("no waiting-list offer was made: the rush did not exercise offers")
     sink_offers = collections.Counter(m["to"] for m in sink.messages if m["subject"].startswith("Places are free"))
     if any(n > 1 for n in sink_offers.values()):
         failures.append(f"an offer was emailed twice: {sink_offers.most_common(3)}")
