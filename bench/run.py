@@ -101,6 +101,7 @@ def gunicorn(app_path: str, env: dict[str, str]):
             process.kill()
             process.wait(timeout=10)
         log_file.close()
+        Path(log_file.name).unlink(missing_ok=True)
 
 
 def worker_memory(master_pid: int) -> list[dict[str, float]]:
