@@ -18,8 +18,9 @@ the surviving host keeps serving. Everything is torn down on the way out, failur
 
 Why nginx's 502 becomes a 503 here: a POST in flight on the host that died cannot be passed on to the
 other host (nginx never re-sends a non-idempotent request it has sent), and its outcome is unknown to
-everybody but the database. The site answers it as a JSON 503 `unavailable` that says so, and this
-test looks each such booking up afterwards and reports whether it was made.
+everybody but the database. The site answers it as a JSON 503 `unavailable` that says so; the test's
+clients then do what that answer asks (look at their bookings before trying again) and the test reports
+how many such bookings had been made all the same. After a 503 `busy` the clients wait and try again.
 """
 
 # ruff: noqa: S603, S607  a test harness: it runs fixed commands (ip, nginx, gunicorn) it names itself
