@@ -76,6 +76,7 @@ def test_healthz_answers_even_when_the_database_does_not():
     app = create_app("test", SQLALCHEMY_DATABASE_URI=f"postgresql+psycopg://postgres@127.0.0.1:{nobody_listens}/none")
     with app.app_context():
         response = app.test_client().get("/healthz")
+        db.engine.dispose()
     assert response.status_code == 200
 
 

@@ -504,6 +504,7 @@ def test_production_sets_hsts_and_secure_cookies(database_url, _schema):
     assert app.config["REMEMBER_COOKIE_SECURE"]
     with app.app_context():
         response = app.test_client().get("/healthz")
+        db.engine.dispose()
     assert "max-age=" in response.headers["Strict-Transport-Security"]
 
 
