@@ -12,7 +12,7 @@ from bookings.booking import services
 from bookings.booking.inputs import AttendeeInput
 from bookings.booking.models import Booking, BookingStatus, PaymentMethod
 from bookings.catalogue.models import Event, EventStatus
-from bookings.core.errors import NotFound
+from bookings.core.errors import Conflict, NotFound
 from bookings.extensions import db
 
 ATTENDEE_KEYS = {"name", "email", "organisation", "job_title", "dietary_needs", "access_needs", "answers"}
@@ -166,3 +166,23 @@ def created_response(booking: Booking, now: datetime, *, checkout_url: str | Non
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_booking", reference=booking.reference)
     return response
+
+
+def parse_payment_and_billing(body: dict[str, Any], errors: dict[str, str]) -> tuple[str, services.BillingDetails]:
+    """The `payment` method (default free) and the billing fields of a booking or claim body."""
+    payment = body.get("payment", "free")
+    if payment not in PAYMENTS:
+        errors["payment"] = f"Must be one of: {', '.join(PAYMENTS)}."
+    billing = services.BillingDetails(
+        purchase_order=text_field(body, "purchase_order", errors, limit=TEXT_LIMITS["purchase_order"]),
+        contact=text_field(body, "billing_contact", errors, limit=TEXT_LIMITS["billing_contact"]),
+        email=text_field(body, "billing_email", errors, limit=TEXT_LIMITS["billing_email"]),
+        address=text_field(body, "billing_address", errors, limit=TEXT_LIMITS["billing_address"]),
+    )
+    return payment, billing
+
+
+def refuse_card_if_unavailable(method: PaymentMethod) -> None:
+    """409 `card_unavailable` before any place is taken, when card checkout is not configured."""
+    if method is PaymentMethod.CARD and not card_checkout_available():
+        raise Conflict("Card payment is not available at the moment. Pay by invoice instead.", code="card_unavailable")

@@ -14,12 +14,11 @@ from bookings.api.auth import api_user, require_user
 from bookings.api.blueprint import bp, json_object
 from bookings.api.booking_bodies import (
     BOOKING_KEYS,
-    PAYMENTS,
-    TEXT_LIMITS,
     booking_json,
-    card_checkout_available,
     created_response,
     parse_attendees,
+    parse_payment_and_billing,
+    refuse_card_if_unavailable,
     start_card_checkout,
     text_field,
     unknown_keys,
@@ -28,7 +27,7 @@ from bookings.api.booking_bodies import (
 from bookings.booking import hooks, services
 from bookings.booking.models import PaymentMethod
 from bookings.core.clock import utcnow
-from bookings.core.errors import Conflict, ValidationError
+from bookings.core.errors import ValidationError
 from bookings.core.ratelimit import per_person, rate_limit
 
 
@@ -44,21 +43,12 @@ def create_booking(event_id: int):
     if ticket_type_id is not None and (not isinstance(ticket_type_id, int) or isinstance(ticket_type_id, bool)):
         errors["ticket_type_id"] = "Must be the id (a whole number) of one of the event's rates."
         ticket_type_id = None
-    payment = body.get("payment", "free")
-    if payment not in PAYMENTS:
-        errors["payment"] = f"Must be one of: {', '.join(PAYMENTS)}."
+    payment, billing = parse_payment_and_billing(body, errors)
     people = parse_attendees(body.get("attendees"), errors)
-    billing = services.BillingDetails(
-        purchase_order=text_field(body, "purchase_order", errors, limit=TEXT_LIMITS["purchase_order"]),
-        contact=text_field(body, "billing_contact", errors, limit=TEXT_LIMITS["billing_contact"]),
-        email=text_field(body, "billing_email", errors, limit=TEXT_LIMITS["billing_email"]),
-        address=text_field(body, "billing_address", errors, limit=TEXT_LIMITS["billing_address"]),
-    )
     if errors:
         raise ValidationError("Some fields are not valid.", errors=errors)
     method = PaymentMethod(payment)
-    if method is PaymentMethod.CARD and not card_checkout_available():
-        raise Conflict("Card payment is not available at the moment. Pay by invoice instead.", code="card_unavailable")
+    refuse_card_if_unavailable(method)
     booking = services.book_places(
         event_id=event.id,
         booker=api_user(),

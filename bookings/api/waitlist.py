@@ -18,12 +18,11 @@ from bookings.api.auth import api_user, require_user
 from bookings.api.blueprint import bp, json_object
 from bookings.api.booking_bodies import (
     PAYMENTS,
-    TEXT_LIMITS,
-    card_checkout_available,
     created_response,
     parse_attendees,
+    parse_payment_and_billing,
+    refuse_card_if_unavailable,
     start_card_checkout,
-    text_field,
     unknown_keys,
 )
 from bookings.api.openapi import (
@@ -37,11 +36,10 @@ from bookings.api.openapi import (
     nullable,
     ref,
 )
-from bookings.booking import services as booking_services
 from bookings.booking.models import PaymentMethod
 from bookings.catalogue.models import Event, EventStatus
 from bookings.core.clock import utcnow
-from bookings.core.errors import Conflict, NotFound, ValidationError
+from bookings.core.errors import NotFound, ValidationError
 from bookings.core.ratelimit import per_person, rate_limit
 from bookings.extensions import db
 from bookings.waitlist import services
@@ -137,21 +135,13 @@ def claim_offer(entry_id: int):
     services.get_entry_for(entry_id, api_user())  # 404 before looking at the body
     body = json_object() if request.get_data(cache=True) else {}
     errors = unknown_keys(body, CLAIM_KEYS)
-    payment = body.get("payment", "free")
-    if payment not in PAYMENTS:
-        errors["payment"] = f"Must be one of: {', '.join(PAYMENTS)}."
+    payment, billing = parse_payment_and_billing(body, errors)
     people = parse_attendees(body["attendees"], errors) if "attendees" in body else []
-    billing = booking_services.BillingDetails(
-        purchase_order=text_field(body, "purchase_order", errors, limit=TEXT_LIMITS["purchase_order"]),
-        contact=text_field(body, "billing_contact", errors, limit=TEXT_LIMITS["billing_contact"]),
-        email=text_field(body, "billing_email", errors, limit=TEXT_LIMITS["billing_email"]),
-        address=text_field(body, "billing_address", errors, limit=TEXT_LIMITS["billing_address"]),
-    )
     if errors:
         raise ValidationError("Some fields are not valid.", errors=errors)
     method = PaymentMethod(payment)
-    if people and method is PaymentMethod.CARD and not card_checkout_available():
-        raise Conflict("Card payment is not available at the moment. Pay by invoice instead.", code="card_unavailable")
+    if people:
+        refuse_card_if_unavailable(method)
     booking = services.claim_offer_and_book(
         entry_id=entry_id, actor=api_user(), now=now, people=people, method=method, billing=billing
     )
