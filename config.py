@@ -106,6 +106,13 @@ class Config:
 
     CATALOGUE_PAGE_SIZE = 10
 
+    # Public page cache (bookings/site/page_cache.py): whole answers for visitors who are not signed in.
+    # At most this many seconds old (0 turns the cache off); each process rechecks the database's change
+    # counter at most once per PUBLIC_CACHE_RECHECK_SECONDS; memory per process is bounded by the last.
+    PUBLIC_CACHE_SECONDS = _int("PUBLIC_CACHE_SECONDS", 10)
+    PUBLIC_CACHE_RECHECK_SECONDS = float(os.environ.get("PUBLIC_CACHE_RECHECK_SECONDS") or 1)
+    PUBLIC_CACHE_MAX_BYTES = _int("PUBLIC_CACHE_MAX_BYTES", 16 * 1024 * 1024)
+
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
@@ -119,6 +126,7 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
     PASSWORD_HASH_FAST = True  # cheap KDF parameters keep the suite quick
     MAIL_SERVER = ""  # tests that deliver mail start their own SMTP server
+    PUBLIC_CACHE_SECONDS = 0  # tests see every change at once; tests/http/test_page_cache.py turns it on
 
 
 class ProductionConfig(Config):

@@ -8,8 +8,9 @@ from flask import Flask
 from jinja2 import BytecodeCache, ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.routing import IntegerConverter
 
-from bookings.extensions import csrf, db, login_manager, migrate
+from bookings.extensions import csrf, db, login_manager
 from bookings.site.logging import init_request_logging
+from bookings.site.page_cache import init_page_cache
 from config import BASE_DIR, DEV_SECRET_KEY, INSTANCE_DIR, Config, config_for
 
 
@@ -27,14 +28,15 @@ def create_app(config: str | type[Config] | None = None, **overrides: object) ->
     app.config.from_object(config_class)
     app.config.update(overrides)
     _refuse_insecure_secret(app)
-    if hops := int(app.config.get("PROXY_FIX_HOPS") or 0):
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     init_request_logging(app)  # first: its before_request hook must run ahead of the extensions'
     _init_extensions(app)
+    init_page_cache(app)
+    if hops := int(app.config.get("PROXY_FIX_HOPS") or 0):  # outermost: the cache keys on the real scheme and host
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     _init_templates(app)
     app.url_map.converters["int"] = _IdConverter
     _register_blueprints(app)
@@ -59,7 +61,12 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
-    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
+    if app.config.get("MIGRATE_COMMANDS", True):
+        # Flask-Migrate brings Alembic (about 25 MB per process): only the `flask db ...` commands need it,
+        # so wsgi.py leaves it out of the processes that serve requests.
+        from bookings.extensions import migrate
+
+        migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"

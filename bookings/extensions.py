@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
@@ -24,6 +23,15 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+
+def __getattr__(name: str):
+    """`migrate` is made on first use: importing Flask-Migrate imports Alembic (see create_app)."""
+    if name == "migrate":
+        from flask_migrate import Migrate
+
+        globals()["migrate"] = Migrate(render_as_batch=True, compare_type=True)
+        return globals()["migrate"]
+    raise AttributeError(name)

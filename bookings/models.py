@@ -8,4 +8,5 @@ from bookings.core.audit import AuditRecord  # noqa: F401
 from bookings.core.throttle import ThrottleHit  # noqa: F401
 from bookings.notifications import models as notifications_models  # noqa: F401
 from bookings.payments import models as payments_models  # noqa: F401
+from bookings.site import models as site_models  # noqa: F401
 from bookings.waitlist import models as waitlist_models  # noqa: F401

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Response, jsonify, request, url_for
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from bookings import capacity
@@ -17,9 +17,11 @@ from bookings.api.serialise import event_json
 from bookings.catalogue import services
 from bookings.catalogue.inputs import KINDS, STATUSES, parse_event_input
 from bookings.catalogue.models import Event, EventStatus
+from bookings.catalogue.queries import count_events
 from bookings.core.clock import utcnow
 from bookings.core.errors import Forbidden, NotFound, ValidationError
 from bookings.extensions import db
+from bookings.site.page_cache import public_page
 from bookings.waitlist.services import waitlist_lengths
 
 DEFAULT_PER_PAGE = 20
@@ -94,12 +96,13 @@ def _page_url(page: int, per_page: int) -> str:
 
 
 @bp.get("/events")
+@public_page
 def list_events():
     now = utcnow()
     query, page, per_page, errors = _list_query(request.args, now)
     if errors:
         raise ValidationError("Some query parameters are not valid: see errors.", errors=errors)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    total = count_events(query)
     events = db.session.scalars(_with_children(query).limit(per_page).offset((page - 1) * per_page)).all()
     has_next = page * per_page < total
     return jsonify(
@@ -115,6 +118,7 @@ def list_events():
 
 
 @bp.get("/events/<int:event_id>")
+@public_page
 def get_event(event_id: int):
     return jsonify(_one_event_json(event_id, utcnow()))
 

@@ -40,6 +40,7 @@ class Event(db.Model):
     __table_args__ = (
         CheckConstraint("capacity >= 0", name="capacity_not_negative"),
         Index("ix_event_status_starts_at", "status", "starts_at"),
+        Index("ix_event_status_ends_at", "status", "ends_at"),  # upcoming events: listing, counts, API
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

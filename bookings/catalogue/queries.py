@@ -168,6 +168,12 @@ def upcoming_events_query(filters: CatalogueFilters, now: datetime) -> Select:
     return query.order_by(Event.starts_at, Event.id)
 
 
+def count_events(query: Select) -> int:
+    """How many events `query` finds, counting ids only (an index-only scan of ix_event_status_ends_at)."""
+    ids = query.with_only_columns(Event.id).order_by(None).subquery()
+    return db.session.scalar(select(func.count()).select_from(ids)) or 0
+
+
 def list_upcoming_events(filters: CatalogueFilters, now: datetime, *, page: int, per_page: int) -> CataloguePage:
     """One page of the listing, with places left and a price for each event.
 
@@ -175,7 +181,7 @@ def list_upcoming_events(filters: CatalogueFilters, now: datetime, *, page: int,
     (an empty listing has one, empty, page).
     """
     query = upcoming_events_query(filters, now)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    total = count_events(query)
     pages = max(1, math.ceil(total / per_page))
     if page < 1 or page > pages:
         raise PageOutOfRange(f"There is no page {page} of events.")

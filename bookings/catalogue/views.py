@@ -11,6 +11,7 @@ from bookings.catalogue.forms import BookPlacesForm, CatalogueFilterForm
 from bookings.catalogue.queries import BookingState, PageOutOfRange, event_page, list_upcoming_events
 from bookings.core import pages
 from bookings.core.clock import utcnow
+from bookings.site.page_cache import public_page
 from bookings.site.templating import format_date, format_time, has_endpoint
 
 bp = Blueprint("catalogue", __name__)
@@ -19,6 +20,7 @@ BOOKING_ENDPOINT = "booking.start"
 
 
 @bp.get("/")
+@public_page
 def index():
     now = utcnow()
     form = CatalogueFilterForm(request.args, now=now)
@@ -38,6 +40,7 @@ def index():
 
 
 @bp.get("/events/<slug>")
+@public_page
 def event(slug: str):
     now = utcnow()
     if "\x00" in slug:  # PostgreSQL refuses NUL in text; no slug can contain one
@@ -48,7 +51,11 @@ def event(slug: str):
         abort(404)
     form = None
     if page.state is BookingState.OPEN and has_endpoint(BOOKING_ENDPOINT):
-        form = BookPlacesForm.for_rates(page.bookable_rates, page.max_places)
+        # Visitors who are not signed in get a GET form (no CSRF token, so no session cookie): the
+        # booking area asks them to sign in, then shows their choice again. The page is then the same
+        # for all of them, and can be served from the public page cache.
+        signed_in = current_user.is_authenticated
+        form = BookPlacesForm.for_rates(page.bookable_rates, page.max_places, meta={"csrf": signed_in})
     user = current_user if current_user.is_authenticated else None
     extra = pages.context_for("event", event=page.event, user=user, now=now)
     return render_template("catalogue/event.html", page=page, event=page.event, form=form, now=now, **extra)

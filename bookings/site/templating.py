@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import secrets
+import base64
+import hashlib
+import re
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app
 
 from bookings.core.money import format_money
 from bookings.core.sanitise import rich_text
@@ -15,11 +19,22 @@ from bookings.core.urls import absolute_url
 DEFAULT_ZONE = ZoneInfo("Europe/London")
 
 
-def csp_nonce() -> str:
-    """One nonce per response, for the few inline scripts (GOV.UK's js-enabled class)."""
-    if "csp_nonce" not in g:
-        g.csp_nonce = secrets.token_urlsafe(16)
-    return g.csp_nonce
+@lru_cache(maxsize=1)
+def inline_script_hashes() -> tuple[str, ...]:
+    """CSP sources ('sha256-...') for the inline scripts of GOV.UK's page template (the js-enabled class).
+
+    Hashes rather than a per-response nonce: the same page is then the same bytes for every visitor,
+    so public pages can be cached whole (bookings/site/page_cache.py). Read from the installed template,
+    so an upgrade of govuk-frontend-jinja that changes the script changes the hash with it."""
+    import govuk_frontend_jinja
+
+    template = Path(govuk_frontend_jinja.__file__).parent / "templates" / "template.html"
+    scripts = re.findall(r"<script[^>]*>(.+?)</script>", template.read_text(), flags=re.S)
+    return tuple(
+        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
+        for body in scripts
+        if "{{" not in body and "{%" not in body
+    )
 
 
 def local_time(value: datetime | None, zone: str | ZoneInfo | None = None) -> datetime | None:
@@ -91,7 +106,7 @@ def register_template_helpers(app: Flask) -> None:
         rich_text=rich_text,
     )
     app.jinja_env.globals.update(
-        csp_nonce=csp_nonce, plural=plural, has_endpoint=has_endpoint, absolute_url=absolute_url
+        plural=plural, has_endpoint=has_endpoint, absolute_url=absolute_url
     )
 
     @app.context_processor

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -10,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bookings.extensions import db
-from bookings.site.templating import csp_nonce
+from bookings.site.templating import inline_script_hashes
 from config import BASE_DIR
 
 bp = Blueprint("site", __name__)
@@ -28,11 +29,10 @@ def _checkout_origins() -> str:
 
 @bp.after_app_request
 def _security_headers(response):
-    nonce = csp_nonce()
     response.headers.setdefault(
         "Content-Security-Policy",
         "default-src 'self'; "
-        f"script-src 'self' 'nonce-{nonce}'; "
+        f"script-src 'self' {' '.join(inline_script_hashes())}; "
         "style-src 'self'; img-src 'self' data:; font-src 'self'; "
         f"form-action 'self' {_checkout_origins()}; "
         "frame-ancestors 'none'; base-uri 'self'; object-src 'none'",
@@ -63,10 +63,26 @@ def healthz():
 
 @lru_cache(maxsize=1)
 def _migration_heads() -> frozenset[str]:
-    """The Alembic head revision(s) in migrations/ (read once per process: the code cannot change under it)."""
-    from alembic.script import ScriptDirectory
+    """The Alembic head revision(s) in migrations/ (read once per process: the code cannot change under it).
 
-    return frozenset(ScriptDirectory(str(BASE_DIR / "migrations")).get_heads())
+    Read from the revision files' `revision` and `down_revision` assignments rather than through Alembic,
+    which serving processes do not load (wsgi.py); tests/http/test_health.py checks it agrees with Alembic.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (BASE_DIR / "migrations" / "versions").glob("*.py"):
+        for node in ast.parse(path.read_text()).body:
+            target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
+            if isinstance(node, ast.AnnAssign):
+                target = node.target
+            if not isinstance(target, ast.Name) or target.id not in ("revision", "down_revision"):
+                continue
+            value = ast.literal_eval(node.value)
+            if target.id == "revision":
+                revisions.add(value)
+            elif value:
+                parents.update([value] if isinstance(value, str) else value)
+    return frozenset(revisions - parents)
 
 
 @bp.get("/readyz")

@@ -101,3 +101,11 @@ def test_a_page_while_the_database_is_down_answers_503(app_without_database):
     response = app_without_database.test_client().get("/")
     assert response.status_code == 503
     assert "try again in a moment" in response.text
+
+
+def test_readyz_reads_the_same_heads_from_the_revision_files_as_alembic():
+    from alembic.script import ScriptDirectory
+
+    from config import BASE_DIR
+
+    assert _migration_heads() == frozenset(ScriptDirectory(str(BASE_DIR / "migrations")).get_heads())

@@ -8,7 +8,7 @@ from flask import current_app
 
 from bookings.accounts import policy
 from bookings.accounts.models import User
-from bookings.accounts.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
+from bookings.accounts.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from bookings.accounts.services.helpers import _user_by_email
 from bookings.core import audit, throttle
 from bookings.core.db import transactional
@@ -59,7 +59,7 @@ def _attempt_sign_in(email: str, password: str, address: str | None, now: dateti
     user = _user_by_email(email) if email else None
     usable = user is not None and user.is_active_account
     # Verify against a dummy hash when there is no account, so the answer takes as long.
-    password_ok = verify_password(user.password_hash if usable else DUMMY_HASH, password or "")
+    password_ok = verify_password(user.password_hash if usable else dummy_hash(), password or "")
     if not (usable and password_ok):
         throttle.add_hit(account_key, now=now)
         throttle.add_hit(address_key, now=now)

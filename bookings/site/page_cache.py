@@ -1,0 +1,342 @@
+"""Whole public pages kept in each process's memory for visitors who are not signed in.
+
+Most requests for the catalogue, an event page and `GET /api/v1/events` come from people (and
+crawlers) without a session, and every one of them would see the same bytes. This layer sits in
+front of Flask (WSGI middleware) and answers such a request from memory when an earlier answer to
+the same URL is still good, without a session, a template or a query.
+
+When an answer is still good:
+- **Data changes are seen at once (within `PUBLIC_CACHE_RECHECK_SECONDS`).** Every committed write
+  to a table shown on public pages (`PUBLIC_TABLES`: events, sessions, rates, bookings, attendees,
+  waiting-list entries) moves a counter in the database (`public_generation`) just after it
+  commits. An answer is stored with the counter's value read *before* the page was built, and is
+  served only while the counter still has that value; each process reads the counter at most once
+  per recheck interval (default 1 s), so every host sees every other host's changes.
+- **Time-driven changes within `PUBLIC_CACHE_SECONDS`.** A hold that lapses or a sale that closes
+  changes a page without any write; no answer is served more than this many seconds (default 10)
+  after it was built, by the app's clock.
+- Only `GET` requests without a session or remember-me cookie and without an `Authorization` header
+  are answered from memory; only answers of views marked `@public_page`, with status 200 and no
+  `Set-Cookie`, are stored. Signed-in people always get a page built for them.
+
+Each answer served from memory still gets its own request id and its JSON log line. The memory used
+is bounded by `PUBLIC_CACHE_MAX_BYTES` per process (least recently used answers go first).
+`PUBLIC_CACHE_SECONDS = 0` turns the layer off (the test configuration does, except in the tests of
+this module).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import wraps
+from typing import Any
+
+from flask import Flask, request
+from sqlalchemy import event, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from bookings.core.clock import utcnow
+from bookings.extensions import db
+from bookings.site.logging import REQUEST_ID_HEADER, REQUEST_LOGGER, bind_request_id
+from bookings.site.models import PublicGeneration
+
+log = logging.getLogger(__name__)
+
+# Tables whose rows appear on public pages (listing, event page, public API). A write to any other
+# table (audit, outbox, tokens, rate limits, payments...) leaves public pages as they were.
+PUBLIC_TABLES = frozenset(
+    {"event", "event_session", "ticket_type", "question", "booking", "attendee", "waitlist_entry"}
+)
+_WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)
+_DIRTY = "bookings.public_write"  # in a connection's info: this transaction wrote a public table
+_SEEN = "bookings.public_connections"  # in a session's info: the connections its transaction used
+_PUBLIC = "bookings.public_page"  # in the WSGI environ: the view allows its answer to be stored
+CACHE_HEADER = "X-Bookings-Cache"
+_HOP_HEADERS = {REQUEST_ID_HEADER.lower(), "date", "server", "connection", "keep-alive", "transfer-encoding"}
+
+
+def public_page(view: Callable) -> Callable:
+    """Mark a view whose answer is the same for every visitor who is not signed in."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any):
+        request.environ[_PUBLIC] = request.url_rule.rule if request.url_rule is not None else request.path
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+# --- the counter -----------------------------------------------------------------------------------
+
+
+def read_generation(engine: Engine) -> int:
+    with engine.connect() as connection:
+        value = connection.execute(select(PublicGeneration.value).where(PublicGeneration.id == 1)).scalar()
+        connection.rollback()
+    return int(value or 0)
+
+
+def bump_generation(engine: Engine) -> None:
+    """Move the counter on, in a short transaction of its own after the data's transaction committed.
+
+    Afterwards, not inside it: a reader that saw the new value is then sure to see the new data. A
+    process killed between the two commits leaves pages at most PUBLIC_CACHE_SECONDS out of date."""
+    try:
+        with engine.connect() as connection:
+            if engine.dialect.name == "postgresql":
+                # Losing this commit in a crash costs no more than the case above, so no need to wait for the disk.
+                connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+            changed = connection.execute(
+                update(PublicGeneration).where(PublicGeneration.id == 1).values(value=PublicGeneration.value + 1)
+            ).rowcount
+            if not changed:  # a database made without migrations (create_all): start the counter
+                connection.execute(PublicGeneration.__table__.insert().values(id=1, value=1))
+            connection.commit()
+    except SQLAlchemyError:
+        log.warning("public page cache: could not move the generation counter", exc_info=True)
+
+
+def track_public_writes(engine: Engine) -> None:
+    """Listen for writes to PUBLIC_TABLES on this engine, and bump the counter after their commit."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _note_write(connection, _cursor, statement, _parameters, _context, _executemany):
+        match = _WRITE.match(statement)
+        if match and match.group(1).lower() in PUBLIC_TABLES:
+            connection.info[_DIRTY] = True
+
+    @event.listens_for(engine, "rollback")
+    def _forget(connection):
+        connection.info.pop(_DIRTY, None)
+
+
+def _session_began(session: Session, _transaction, connection) -> None:
+    session.info.setdefault(_SEEN, []).append(connection.info)
+
+
+def _session_committed(session: Session) -> None:
+    infos = session.info.pop(_SEEN, [])
+    if any([info.pop(_DIRTY, False) for info in infos]):
+        bump_generation(session.get_bind())
+
+
+def _session_rolled_back(session: Session) -> None:
+    for info in session.info.pop(_SEEN, []):
+        info.pop(_DIRTY, None)
+
+
+_session_hooks_installed = False
+
+
+def _install_session_hooks() -> None:
+    global _session_hooks_installed
+    if _session_hooks_installed:
+        return
+    event.listen(Session, "after_begin", _session_began)
+    event.listen(Session, "after_commit", _session_committed)
+    event.listen(Session, "after_rollback", _session_rolled_back)
+    _session_hooks_installed = True
+
+
+# --- the cache --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    rule: str
+    generation: int
+    built_at: datetime
+
+
+def _no_write(_data: bytes) -> None:
+    raise RuntimeError("the app must return its body, not write() it")
+
+
+class PageCache:
+    """Answers by key, least recently used first out, bounded in bytes; safe across threads."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self._answers: OrderedDict[str, Answer] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Answer | None:
+        with self._lock:
+            answer = self._answers.get(key)
+            if answer is not None:
+                self._answers.move_to_end(key)
+            return answer
+
+    def put(self, key: str, answer: Answer) -> None:
+        size = len(answer.body)
+        if size > self.max_bytes // 8:
+            return
+        with self._lock:
+            old = self._answers.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old.body)
+            self._answers[key] = answer
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, dropped = self._answers.popitem(last=False)
+                self._bytes -= len(dropped.body)
+
+    def discard(self, key: str) -> None:
+        with self._lock:
+            old = self._answers.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old.body)
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+
+class PublicPageMiddleware:
+    """WSGI middleware answering anonymous GETs of public pages from a PageCache."""
+
+    def __init__(self, wsgi_app: Callable, flask_app: Flask, engine: Engine):
+        self.wsgi_app = wsgi_app
+        self.flask_app = flask_app
+        self.engine = engine
+        self.cache = PageCache(int(flask_app.config["PUBLIC_CACHE_MAX_BYTES"]))
+        self._generation = 0
+        self._checked_at = float("-inf")
+        self._lock = threading.Lock()
+        self._cookie_names = tuple(
+            f"{name}=".encode("latin-1")
+            for name in (
+                flask_app.config["SESSION_COOKIE_NAME"],
+                flask_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"),
+            )
+        )
+
+    # How old an answer may be, read per request so tests and operators can change them on a live app.
+    @property
+    def max_age(self) -> float:
+        return float(self.flask_app.config["PUBLIC_CACHE_SECONDS"] or 0)
+
+    @property
+    def recheck(self) -> float:
+        return float(self.flask_app.config["PUBLIC_CACHE_RECHECK_SECONDS"] or 0)
+
+    def generation(self, *, fresh: bool = False) -> int:
+        now = time.monotonic()
+        if fresh or now - self._checked_at >= self.recheck:
+            value = read_generation(self.engine)
+            with self._lock:
+                self._generation, self._checked_at = value, now
+            return value
+        return self._generation
+
+    def _key(self, environ: dict) -> str | None:
+        if self.max_age <= 0 or environ.get("REQUEST_METHOD") != "GET" or environ.get("HTTP_AUTHORIZATION"):
+            return None
+        cookies = environ.get("HTTP_COOKIE", "").encode("latin-1", "replace")
+        if any(name in cookies for name in self._cookie_names):
+            return None
+        return "{}://{}{}{}?{}".format(
+            environ.get("wsgi.url_scheme", "http"),
+            environ.get("HTTP_HOST") or environ.get("SERVER_NAME", ""),
+            environ.get("SCRIPT_NAME", ""),
+            environ.get("PATH_INFO", ""),
+            environ.get("QUERY_STRING", ""),
+        )
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        key = self._key(environ)
+        if key is None:
+            return self.wsgi_app(environ, start_response)
+        started = time.perf_counter()
+        try:
+            generation = self.generation()
+        except SQLAlchemyError:  # the database does not answer: let the app say so (503 busy)
+            return self.wsgi_app(environ, start_response)
+        answer = self.cache.get(key)
+        if answer is not None:
+            age = (utcnow() - answer.built_at).total_seconds()
+            if answer.generation == generation and 0 <= age < self.max_age:
+                return self._serve(answer, environ, start_response, started)
+            self.cache.discard(key)
+        return self._build(key, environ, start_response)
+
+    def _serve(self, answer: Answer, environ: dict, start_response: Callable, started: float) -> list[bytes]:
+        request_id = uuid.uuid4().hex
+        start_response(answer.status, [*answer.headers, (REQUEST_ID_HEADER, request_id), (CACHE_HEADER, "hit")])
+        with bind_request_id(request_id):
+            logging.getLogger(REQUEST_LOGGER).info(
+                "request",
+                extra={
+                    "method": "GET",
+                    "path": answer.rule,
+                    "status": int(answer.status.split(" ", 1)[0]),
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "cache": "hit",
+                },
+            )
+        return [answer.body]
+
+    def _build(self, key: str, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        # Read before the page is built: the page is then at least as new as the value it is stored under.
+        generation = self.generation(fresh=True)
+        built_at = utcnow()
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info=None):
+            # Only recorded: the real start_response is called below, once the answer is known to be storable.
+            if exc_info is not None and captured:
+                raise exc_info[1].with_traceback(exc_info[2])
+            captured.update(status=status, headers=headers)
+            return _no_write
+
+        body_iter = self.wsgi_app(environ, capture)
+        status, headers = captured.get("status", ""), captured.get("headers", [])
+        storable = (
+            environ.get(_PUBLIC)
+            and status.startswith("200")
+            and not any(name.lower() == "set-cookie" for name, _ in headers)
+        )
+        if not storable:
+            start_response(status, [*headers, (CACHE_HEADER, "miss")] if environ.get(_PUBLIC) else headers)
+            return body_iter
+        try:
+            body = b"".join(body_iter)
+        finally:
+            close = getattr(body_iter, "close", None)
+            if close is not None:
+                close()
+        kept = [(name, value) for name, value in headers if name.lower() not in _HOP_HEADERS]
+        rule = environ.get(_PUBLIC) if isinstance(environ.get(_PUBLIC), str) else environ.get("PATH_INFO", "")
+        self.cache.put(key, Answer(status, kept, body, rule, generation, built_at))
+        start_response(status, [*headers, (CACHE_HEADER, "miss")])
+        return [body]
+
+
+def init_page_cache(app: Flask) -> None:
+    """Install the counter's listeners, and the middleware when the cache is on."""
+    with app.app_context():
+        engine = db.engine
+    track_public_writes(engine)
+    _install_session_hooks()
+    app.wsgi_app = PublicPageMiddleware(app.wsgi_app, app, engine)
+
+
+def middleware(app: Flask) -> PublicPageMiddleware | None:
+    """The app's cache layer (for tests and the admin console), wherever it sits in the WSGI stack."""
+    layer = app.wsgi_app
+    while layer is not None and not isinstance(layer, PublicPageMiddleware):
+        layer = getattr(layer, "app", None) or getattr(layer, "wsgi_app", None)
+    return layer
