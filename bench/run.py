@@ -136,12 +136,30 @@ def migrate(url: str) -> None:
 
 
 def make_app(url: str):
+    """The app in this process: seeding, checks, and counting the queries that *build* each page.
+
+    Its public page cache is off, so the counts are those of a page built from the database (what a
+    signed-in person always gets, and an anonymous one once a change has invalidated the page)."""
     from bookings import create_app
 
-    return create_app("production", SQLALCHEMY_DATABASE_URI=url, SECRET_KEY=SECRET_KEY, MAIL_SERVER="")
+    return create_app(
+        "production", SQLALCHEMY_DATABASE_URI=url, SECRET_KEY=SECRET_KEY, MAIL_SERVER="", PUBLIC_CACHE_SECONDS=0
+    )
 
 
-def count_queries(app, paths: dict[str, str]) -> dict[str, int]:
+def signed_in_cookie(app, user_id: int) -> str:
+    """A session cookie for `user_id`, as the sign-in form would set it (signed with the server's key)."""
+    from bookings.accounts.models import User
+    from bookings.extensions import db
+
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        serializer = app.session_interface.get_signing_serializer(app)
+        value = serializer.dumps({"_user_id": user.get_id(), "_fresh": True})
+    return f"{app.config['SESSION_COOKIE_NAME']}={value}"
+
+
+def count_queries(app, paths: dict[str, str], headers: dict[str, dict] | None = None) -> dict[str, int]:
     """SQL statements run by one in-process request to each path (after one warm-up request)."""
     from sqlalchemy import event
 
@@ -157,10 +175,11 @@ def count_queries(app, paths: dict[str, str]) -> dict[str, int]:
             _seen.append(1)
 
         client = app.test_client()
-        client.get(path)
+        extra = (headers or {}).get(name, {})
+        client.get(path, headers=extra)
         event.listen(engine, "before_cursor_execute", listener)
         try:
-            status = client.get(path).status_code
+            status = client.get(path, headers=extra).status_code
         finally:
             event.remove(engine, "before_cursor_execute", listener)
         if status != 200:
@@ -236,11 +255,11 @@ def waitlist_states() -> dict[str, int]:
     return {status: n for status, n in rows}
 
 
-def read_runs(base: str, paths: dict[str, str]) -> dict:
+def read_runs(base: str, paths: dict[str, str], headers: dict[str, dict]) -> dict:
     out = {}
     for name, path in paths.items():
         for connections in CONCURRENCY:
-            result = load.wrk(base + path, connections=connections, seconds=SECONDS)
+            result = load.wrk(base + path, connections=connections, seconds=SECONDS, headers=headers.get(name))
             out[f"{name}@c{connections}"] = result.as_dict()
             log(
                 f"  {name} c{connections}: {result.rps:.0f} req/s, p50 {result.p50_ms:.0f} ms, "
@@ -304,6 +323,7 @@ def bench_database(kind: str) -> dict:
             rushers = [t for _, t in seed.ensure_users(RUSH_REQUESTS, prefix="bench-rush", with_tokens=True)]
             rush_event = seed.add_events(1, capacity=RUSH_PLACES, attendees_per_event=0, prefix="bench-rush")
             card_rushers = [t for _, t in seed.ensure_users(RUSH_REQUESTS, prefix="bench-card", with_tokens=True)]
+            ((reader_id, _),) = seed.ensure_users(1, prefix="bench-reader")
             card_event = seed.add_events(
                 1, capacity=RUSH_PLACES, attendees_per_event=0, prefix="bench-card", price_pence=12_000
             )
@@ -311,12 +331,19 @@ def bench_database(kind: str) -> dict:
             catalogue = seed.add_events(SCALES[0][1])
             out["seed_s"] = {SCALES[0][0]: time.perf_counter() - t0}
         page_event = catalogue.slugs[len(catalogue.slugs) // 2]
-        paths = {"catalogue": "/", "event": f"/events/{page_event}", "api_events": "/api/v1/events"}
+        paths = {
+            "catalogue": "/",
+            "event": f"/events/{page_event}",
+            "api_events": "/api/v1/events",
+            "catalogue_signed_in": "/",
+        }
+        # Signed in, nothing comes from the public page cache: every request builds the page.
+        headers = {"catalogue_signed_in": {"Cookie": signed_in_cookie(app, reader_id)}}
         stripe = fake_stripe()
         stripe_env = {k: v for k, v in stripe.app_config().items()} if stripe else {}
         with gunicorn("wsgi:app", app_env(url, stripe_env)) as (base, pid):
-            for path in paths.values():  # warm every worker's templates and pools
-                load.run_requests(base, [("GET", path, {}, None)] * 16, concurrency=8)
+            for name, path in paths.items():  # warm every worker's templates and pools
+                load.run_requests(base, [("GET", path, headers.get(name, {}), None)] * 64, concurrency=16)
             log(f"{kind}: rush (free), {RUSH_REQUESTS} requests at c{RUSH_CONCURRENCY} for {RUSH_PLACES} places")
             out["rush_free"] = rush(base, rushers, rush_event.event_ids[0], "free")
             out["rush_free"]["check"] = overbooked(app, rush_event.event_ids[0])
@@ -355,9 +382,9 @@ def bench_database(kind: str) -> dict:
                         with app.app_context():
                             db.session.execute(db.text("ANALYZE"))
                             db.session.commit()
-                out["queries"][scale] = count_queries(app, paths)
+                out["queries"][scale] = count_queries(app, paths, headers)
                 log(f"{kind} {scale}: queries per request {out['queries'][scale]}")
-                out["reads"][scale] = read_runs(base, paths)
+                out["reads"][scale] = read_runs(base, paths, headers)
             log(f"{kind}: calendar feed with {FEED_BOOKINGS} bookings")
             with app.app_context():
                 feed_token = seed.add_feed_user(catalogue.event_ids, catalogue.ticket_type_ids, FEED_BOOKINGS)
