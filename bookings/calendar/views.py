@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 from flask import Blueprint, Response, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.http import http_date, is_resource_modified
@@ -10,6 +13,8 @@ from bookings.calendar import services  # imports bookings.calendar.models: Cale
 from bookings.calendar.services import CONTENT_TYPE, CalendarFile
 from bookings.core.clock import utcnow
 from bookings.core.errors import DomainError
+from bookings.site import page_cache
+from bookings.site.page_cache import public_page
 
 bp = Blueprint("calendar", __name__)
 
@@ -36,6 +41,7 @@ def _serve(file: CalendarFile, *, cache_control: str, attachment: bool = True) -
 
 
 @bp.get("/events.ics")
+@public_page
 def catalogue_feed():
     try:
         file = services.catalogue_calendar(request.args.get("kind"), utcnow())
@@ -45,6 +51,7 @@ def catalogue_feed():
 
 
 @bp.get("/events/<slug>.ics")
+@public_page
 def event_file(slug: str):
     file = services.event_calendar(slug, viewer_is_admin=_is_admin())
     return _serve(file, cache_control=PRIVATE_CACHE if _is_admin() else PUBLIC_CACHE)
@@ -57,11 +64,33 @@ def booking_file(reference: str):
     return _serve(file, cache_control=PRIVATE_CACHE)
 
 
+# Personal feeds validated lately in this process: user id -> ((generation, hour), ETag). Calendar apps
+# poll with the ETag they hold; while nothing shown on public pages has changed (the public page
+# cache's counter, bookings/site/page_cache.py) and within the same hour (entries of past events drop
+# off by the day), the answer is the same 304 without loading the bookings again.
+_validated_feeds: OrderedDict[int, tuple[tuple[int, str], str]] = OrderedDict()
+_VALIDATED_FEEDS_MAX = 10_000
+_validated_lock = threading.Lock()
+
+
 @bp.get("/calendar/<token>.ics")
 def personal_feed(token: str):
     now = utcnow()
     user_id = services.use_feed_token(token, now)
-    response = _serve(services.personal_calendar(user_id, now), cache_control=PRIVATE_CACHE, attachment=False)
+    headers = {"Cache-Control": PRIVATE_CACHE, "X-Robots-Tag": "noindex"}
+    generation = page_cache.current_generation(current_app)  # None when the page cache is off
+    key = (generation, now.strftime("%Y-%m-%dT%H")) if generation is not None else None
+    remembered = _validated_feeds.get(user_id)
+    if key is not None and remembered is not None and remembered[0] == key and remembered[1] in request.if_none_match:
+        return Response(status=304, headers={**headers, "ETag": f'"{remembered[1]}"'})
+    file = services.personal_calendar(user_id, now)
+    if key is not None:
+        with _validated_lock:
+            _validated_feeds[user_id] = (key, file.etag)
+            _validated_feeds.move_to_end(user_id)
+            while len(_validated_feeds) > _VALIDATED_FEEDS_MAX:
+                _validated_feeds.popitem(last=False)
+    response = _serve(file, cache_control=PRIVATE_CACHE, attachment=False)
     response.headers["X-Robots-Tag"] = "noindex"
     return response
 

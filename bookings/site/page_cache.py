@@ -160,6 +160,11 @@ class Answer:
     generation: int
     built_at: datetime
 
+    @property
+    def etag(self) -> str | None:
+        """The quoted ETag the view gave the answer, if any (a matching If-None-Match gets a 304)."""
+        return next((value for name, value in self.headers if name.lower() == "etag"), None)
+
 
 def _no_write(_data: bytes) -> None:
     raise RuntimeError("the app must return its body, not write() it")
@@ -275,19 +280,23 @@ class PublicPageMiddleware:
 
     def _serve(self, answer: Answer, environ: dict, start_response: Callable, started: float) -> list[bytes]:
         request_id = uuid.uuid4().hex
-        start_response(answer.status, [*answer.headers, (REQUEST_ID_HEADER, request_id), (CACHE_HEADER, "hit")])
+        status, headers, body = answer.status, answer.headers, answer.body
+        if answer.etag and answer.etag in environ.get("HTTP_IF_NONE_MATCH", ""):
+            status, body = "304 NOT MODIFIED", b""
+            headers = [(n, v) for n, v in headers if n.lower() not in ("content-length", "content-type")]
+        start_response(status, [*headers, (REQUEST_ID_HEADER, request_id), (CACHE_HEADER, "hit")])
         with bind_request_id(request_id):
             logging.getLogger(REQUEST_LOGGER).info(
                 "request",
                 extra={
                     "method": "GET",
                     "path": answer.rule,
-                    "status": int(answer.status.split(" ", 1)[0]),
+                    "status": int(status.split(" ", 1)[0]),
                     "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                     "cache": "hit",
                 },
             )
-        return [answer.body]
+        return [body]
 
     def _build(self, key: str, environ: dict, start_response: Callable) -> Iterable[bytes]:
         # Read before the page is built: the page is then at least as new as the value it is stored under.
@@ -332,6 +341,15 @@ def init_page_cache(app: Flask) -> None:
     track_public_writes(engine)
     _install_session_hooks()
     app.wsgi_app = PublicPageMiddleware(app.wsgi_app, app, engine)
+
+
+def current_generation(app: Flask) -> int | None:
+    """The counter as this process last read it (at most PUBLIC_CACHE_RECHECK_SECONDS old), or None
+    when the cache is off: for other memos that must forget what they know when public data changes."""
+    layer = middleware(app)
+    if layer is None or layer.max_age <= 0:
+        return None
+    return layer.generation()
 
 
 def middleware(app: Flask) -> PublicPageMiddleware | None:

@@ -31,6 +31,29 @@ def cached(app):
     layer.cache = PageCache(layer.cache.max_bytes)
 
 
+@pytest.fixture
+def count_queries(app):
+    """A context manager collecting the SQL statements run inside it."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def listener(_conn, _cursor, statement, *_args):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            yield statements
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+
+    return counting
+
+
 def places_left(html: str) -> str:
     return re.search(r"(\d+) places? left|Fully booked|fully booked", html).group(0)
 
@@ -217,3 +240,52 @@ def test_memory_stays_within_its_bound():
         cache.put(f"/{n}", page_cache.Answer("200 OK", [], b"x" * 900, "/", 0, None))
     assert sum(len(cache.get(f"/{n}").body) for n in range(100) if cache.get(f"/{n}") is not None) <= 8_000
     assert cache.get("/99") is not None and cache.get("/0") is None
+
+
+# --- calendar files -----------------------------------------------------------------------------------
+
+
+def test_a_public_calendar_file_revalidates_from_memory(app, client, cached):
+    make_event()
+    etag = client.get("/events.ics").headers["ETag"]
+    again = client.get("/events.ics", headers={"If-None-Match": etag})
+    assert (again.status_code, again.headers[CACHE_HEADER], again.data) == (304, "hit", b"")
+
+
+@pytest.fixture
+def feed_memo(cached):
+    from bookings.calendar import views as calendar_views
+
+    calendar_views._validated_feeds.clear()
+    yield calendar_views._validated_feeds
+    calendar_views._validated_feeds.clear()
+
+
+def test_a_personal_feed_polled_with_its_etag_is_answered_without_loading_the_bookings(
+    app, client, feed_memo, clock, count_queries
+):
+    from bookings.calendar.services import regenerate_feed_token
+
+    user = make_user()
+    token = make_api_token(user)
+    book_one(client, make_event(), token)
+    feed = f"/calendar/{regenerate_feed_token(user.id, clock())}.ics"
+    etag = client.get(feed).headers["ETag"]
+    with count_queries() as statements:
+        polled = client.get(feed, headers={"If-None-Match": etag})
+    assert polled.status_code == 304
+    assert not [s for s in statements if "FROM booking" in s]
+
+
+def test_a_personal_feed_changes_as_soon_as_a_booking_does(app, client, feed_memo, clock):
+    from bookings.calendar.services import regenerate_feed_token
+
+    user = make_user()
+    token = make_api_token(user)
+    book_one(client, make_event(title="First aid at work"), token)
+    feed = f"/calendar/{regenerate_feed_token(user.id, clock())}.ics"
+    etag = client.get(feed).headers["ETag"]
+    book_one(client, make_event(title="Fire marshal training"), token)
+    changed = client.get(feed, headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert "Fire marshal training" in changed.get_data(as_text=True)
