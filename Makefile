@@ -76,7 +76,7 @@ test-deploy: system-packages install-test assets
 	$(PY) deploy/test/run_deploy_test.py
 
 # Benchmarks (docs/performance.md): the app under gunicorn on PostgreSQL (fsync on) and SQLite, the framework
-# ceiling with wrk in the same run; rewrites docs/performance.md. BENCH_SCALE=full adds the 100x data set.
+# ceiling with wrk in the same run; rewrites docs/performance.md. BENCH_SCALE=quick leaves out the 100x data set.
 # Not part of `make test` or CI: it takes minutes and its figures depend on the machine.
 bench: system-packages install-test
 	$(PY) bench/run.py

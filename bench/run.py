@@ -4,8 +4,8 @@ Writes the raw figures to bench/results/latest.json, then docs/performance.md
 and its chart (bench/report.py). Every load goes to 127.0.0.1 only; every loop
 is bounded in count and time.
 
-Environment: BENCH_SCALE=full adds the 100x data set (10,000 events,
-1,000,000 attendees); BENCH_SECONDS sets each wrk run's length (default 5);
+Environment: BENCH_SCALE=quick leaves out the 100x data set (10,000 events,
+1,000,000 attendees), which the default run includes; BENCH_SECONDS sets each wrk run's length (default 4);
 BENCH_DATABASES=postgresql,sqlite picks the databases.
 """
 
@@ -32,8 +32,8 @@ from tests.support.ports import free_port  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 VENV_BIN = Path(sys.executable).parent
-SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
-FULL = os.environ.get("BENCH_SCALE", "") == "full"
+SECONDS = int(os.environ.get("BENCH_SECONDS", "4"))
+FULL = os.environ.get("BENCH_SCALE", "") != "quick"
 DATABASES = [d for d in os.environ.get("BENCH_DATABASES", "postgresql,sqlite").split(",") if d]
 SCALES = [("1x", 100), ("10x", 1_000)] + ([("100x", 10_000)] if FULL else [])
 CONCURRENCY = (8, 32)
