@@ -32,6 +32,10 @@ from tests.support.ports import free_port  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 VENV_BIN = Path(sys.executable).parent
+# The server runs from a venv with the app's own dependencies only, as deploy/ installs it: the test
+# extra (localstripe, and aiohttp, which stripe imports whenever it is present) is not in production,
+# and would add its memory to every worker's figure.
+SERVER_VENV = ROOT / ".bench-venv"
 SECONDS = int(os.environ.get("BENCH_SECONDS", "4"))
 FULL = os.environ.get("BENCH_SCALE", "") != "quick"
 DATABASES = [d for d in os.environ.get("BENCH_DATABASES", "postgresql,sqlite").split(",") if d]
@@ -57,6 +61,24 @@ def gunicorn_args() -> list[str]:
     return list(DEFAULT_GUNICORN_ARGS)
 
 
+def server_bin() -> Path:
+    """bin/ of SERVER_VENV, made (or brought up to date) with `pip install -e .` on first use."""
+    python = SERVER_VENV / "bin" / "python"
+    if not python.exists():
+        log(f"making {SERVER_VENV.name} (the app without test tools) for the server")
+        subprocess.run([sys.executable, "-m", "venv", str(SERVER_VENV)], check=True, timeout=300)
+    pip = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--editable", str(ROOT)],
+        timeout=900,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if pip.returncode != 0:
+        raise RuntimeError(f"pip install into {SERVER_VENV} failed:\n{pip.stdout[-3000:]}{pip.stderr[-3000:]}")
+    return SERVER_VENV / "bin"
+
+
 def app_env(url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "BOOKINGS_ENV"}}
     env.update(
@@ -74,7 +96,7 @@ def app_env(url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
 @contextmanager
 def gunicorn(app_path: str, env: dict[str, str]):
     port = free_port()
-    args = [str(VENV_BIN / "gunicorn"), *gunicorn_args(), "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
+    args = [str(server_bin() / "gunicorn"), *gunicorn_args(), "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
     log_file = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen([*args, app_path], cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
