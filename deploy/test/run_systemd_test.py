@@ -226,8 +226,9 @@ def as_app_user(sandbox: SystemdSandbox, command: str) -> str:
     )
 
 
-def journal(sandbox: SystemdSandbox, unit: str) -> str:
-    return shell(sandbox, f"journalctl -u {unit} -o cat --no-pager", check=False)
+def journal(sandbox: SystemdSandbox, unit: str, since: str = "") -> str:
+    """The unit's journal as text; since: seconds since the epoch (the sandbox's clock)."""
+    return shell(sandbox, f"journalctl -u {unit} -o cat --no-pager {f'--since @{since}' if since else ''}", check=False)
 
 
 def unit_property(sandbox: SystemdSandbox, unit: str, name: str) -> str:
@@ -375,6 +376,7 @@ class Checks:
     def mail(self) -> str:
         assert self.event_id is not None, "no event (the catalogue check failed)"
         self.clear_of_the_sweep()
+        booked_at = shell(self.sandbox, "date +%s").strip()
         booking = http(
             self.sandbox,
             "POST",
@@ -390,8 +392,9 @@ class Checks:
             return found.split()
 
         files = wait_until(f"an email naming {reference} in the sink's Maildir", MAIL_WAIT_SECONDS, delivered)
-        sent = re.findall(r"^sent=([1-9]\d*) ", journal(self.sandbox, "bookings-mail.service"), re.M)
-        assert sent, "bookings-mail.service never logged sent=1 or more (did only the sweep send it?)"
+        mail_log = journal(self.sandbox, "bookings-mail.service", since=booked_at)
+        sent = re.findall(r"^sent=([1-9]\d*) ", mail_log, re.M)
+        assert sent, "bookings-mail.service logged no sent=1 or more since the booking (did the sweep send it?)"
         message = shell(self.sandbox, f"cat {files[0]}")
         subject = re.search(r"^Subject: (.*)$", message, re.M)
         recipient = re.search(r"^To: (.*)$", message, re.M)
@@ -403,16 +406,23 @@ class Checks:
 
     def clear_of_the_sweep(self) -> None:
         """The sweep sends due mail too: book where the next sweep is far enough off for the mail timer to win."""
+        last = unit_property(self.sandbox, "bookings-sweep.timer", "LastTriggerUSec")
         next_sweep = unit_property(self.sandbox, "bookings-sweep.timer", "NextElapseUSecRealtime")
-        left = int(shell(self.sandbox, f'echo $(( $(date -d "{next_sweep}" +%s) - $(date +%s) ))').strip())
-        if left < SWEEP_CLEARANCE_SECONDS:
+        if next_sweep:  # empty while a sweep runs
+            left = int(shell(self.sandbox, f'echo $(( $(date -d "{next_sweep}" +%s) - $(date +%s) ))').strip())
+            if left >= SWEEP_CLEARANCE_SECONDS:
+                return
             say(f"  the next sweep is {left} s off: booking after it")
             time.sleep(max(left, 0) + 1)
-            wait_until(
-                "the sweep finishing",
-                60,
-                lambda: unit_property(self.sandbox, "bookings-sweep.service", "ActiveState") == "inactive",
-            )
+        else:
+            say("  a sweep is running: booking after it")
+
+        def sweep_done() -> bool:
+            state = unit_property(self.sandbox, "bookings-sweep.service", "ActiveState")
+            triggered = unit_property(self.sandbox, "bookings-sweep.timer", "LastTriggerUSec")
+            return state == "inactive" and (triggered != last or not next_sweep)
+
+        wait_until("the sweep finishing", 90, sweep_done)
 
     def backup(self) -> str:
         shell(self.sandbox, "systemctl start bookings-backup.service")

@@ -17,6 +17,7 @@ host's network (`network="host"`), as a newcomer's machine would reach the packa
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import shutil
 import signal
@@ -27,6 +28,7 @@ from pathlib import Path
 
 INIT_SCRIPT = Path(__file__).resolve().with_name("systemd_sandbox_init.sh")
 CGROUP_HIERARCHIES = (Path("/sys/fs/cgroup/systemd"), Path("/sys/fs/cgroup/unified"))
+PR_SET_PDEATHSIG = 1
 LOGIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
@@ -44,6 +46,7 @@ class SystemdSandbox:
     # --- start and stop --------------------------------------------------------------------------
 
     def start(self, timeout: float = 60) -> SystemdSandbox:
+        remove_stale_cgroups()
         (self.dir / "root").mkdir()
         (self.dir / "rw").mkdir()
         (self.dir / "console").touch()
@@ -53,12 +56,16 @@ class SystemdSandbox:
         # The shell moves itself into the sandbox's cgroups, then becomes unshare, whose child runs the init script.
         command = (
             f'for f in {cgroups}; do echo $$ > "$f"; done; '
-            "exec unshare --cgroup --pid --fork --mount --net --uts --ipc --propagation private "
+            "exec unshare --cgroup --pid --fork --kill-child=SIGKILL --mount --net --uts --ipc --propagation private "
             f'/bin/bash {INIT_SCRIPT} "{self.dir}"'
         )
         with open(self.dir / "boot.log", "wb") as log:
             self.unshare = subprocess.Popen(
-                ["/bin/sh", "-c", command], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                ["/bin/sh", "-c", command],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,  # the test has no threads, so preexec_fn is safe
             )
         deadline = time.monotonic() + timeout
         while self.pid is None:
@@ -173,9 +180,24 @@ class SystemdSandbox:
         return result
 
 
+def _die_with_parent() -> None:
+    """If the test is killed outright, unshare gets SIGKILL; --kill-child passes it to systemd (the whole sandbox)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def login_environment() -> dict[str, str]:
     """What a root login shell on a fresh machine has: no variables from whoever runs the test."""
     return {"PATH": LOGIN_PATH, "HOME": "/root", "USER": "root", "LOGNAME": "root", "LANG": "C.UTF-8", "TERM": "dumb"}
+
+
+def remove_stale_cgroups() -> None:
+    """Empty cgroups left by an earlier run that was killed outright (named after its test's PID, now gone)."""
+    for hierarchy in CGROUP_HIERARCHIES:
+        for path in hierarchy.glob("bookings-systemd-*-*"):
+            owner = path.name.split("-")[2]
+            if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+                _remove_cgroup(path)  # rmdir fails, harmlessly, on a cgroup that still has processes
 
 
 def _remove_cgroup(path: Path) -> list[str]:
