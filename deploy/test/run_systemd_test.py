@@ -19,9 +19,12 @@ Afterwards it checks, through nginx on the sandbox's port 80: /readyz answers 20
 through the API is on the catalogue page (so the page came from PostgreSQL); a static file is served
 by nginx itself, not gunicorn; gunicorn runs as `bookings` under bookings.service; the sweep timer has
 fired and the sweep succeeded; a booking's confirmation email reaches the SMTP sink through
-bookings-mail.service; bookings-backup.service writes a pg_dump that holds the event; the release's
-`systemctl reload bookings` reached gunicorn without a restart; `systemd-analyze verify` accepts the
-units. It prints what it did and what it saw, and exits non-zero on any failure.
+bookings-mail.service; bookings-backup.service writes a pg_dump that holds the event, and the doc's
+"Backups" block restores it; each line of deploy/crontab works when run as cron would run it; the
+release's `systemctl reload bookings` reached gunicorn without a restart; no unit logged an error;
+`systemd-analyze verify` accepts the units. It prints what it did and what it saw (secrets masked),
+and exits non-zero on any failure. It takes about two minutes, up to one of which is waiting for the
+sweep timer.
 
 TEST_UNCOMMITTED=1 copies the working tree's deploy/ and docs/deployment.md over the clone (and reads
 the doc from the working tree), for trying changes before committing them.
@@ -544,7 +547,7 @@ def start_sink(sandbox: SystemdSandbox) -> None:
 
 def run(sandbox: SystemdSandbox) -> list[str]:
     doc, tested = source_tree()
-    admin_password = secrets.token_urlsafe(18)
+    admin_password = secrets.token_hex(12)
     blocks = walkthrough(doc, f"file://{ROOT}", admin_password)
     restore = walkthrough(doc, f"file://{ROOT}", admin_password, sections=(RESTORE_SECTION,))
     say(f"testing {tested}")
