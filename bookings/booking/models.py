@@ -109,7 +109,7 @@ class Attendee(db.Model):
     ticket_type_id: Mapped[int] = mapped_column(ForeignKey("ticket_type.id", ondelete="RESTRICT"), index=True)
     status: Mapped[str] = mapped_column(String(20), default=AttendeeStatus.ACTIVE.value)
     name: Mapped[str] = mapped_column(String(200), default="")
-    email: Mapped[str] = mapped_column(String(254), default="")
+    email: Mapped[str] = mapped_column(String(254), default="", index=True)  # lower-cased; personal feeds
     organisation: Mapped[str] = mapped_column(String(200), default="")
     job_title: Mapped[str] = mapped_column(String(200), default="")
     dietary_needs: Mapped[str] = mapped_column(String(500), default="")

@@ -10,7 +10,7 @@ from functools import cached_property
 import icalendar
 from flask import current_app, has_request_context, url_for
 
-from bookings.booking.models import Booking, BookingStatus
+from bookings.booking.models import Attendee, Booking, BookingStatus
 from bookings.calendar.ics import (
     FORMAT_VERSION,
     IcsCalendar,
@@ -142,11 +142,17 @@ def _booking_last_modified(booking: Booking) -> datetime:
     return max(t for t in times if t is not None)
 
 
-def _booking_entries(booking: Booking, organizer: Person, *, cancelling: bool = False) -> list[IcsSession]:
-    """The booking's entries; `cancelling` writes them cancelled (for an email sent as it happens)."""
+def _booking_entries(
+    booking: Booking, organizer: Person, *, cancelling: bool = False, place: Attendee | None = None
+) -> list[IcsSession]:
+    """The booking's entries; `cancelling` writes them cancelled (for an email sent as it happens).
+
+    With `place`, the entries of that one attendee's place, for the attendee's own feed when someone
+    else booked it: their own UIDs, cancelled when that place is, and no link to a booking page the
+    attendee cannot open."""
     event = booking.event
-    booking_cancelled = _booking_is_cancelled(booking)
-    places = sum(1 for a in booking.attendees if a.is_active)
+    booking_cancelled = _booking_is_cancelled(booking) or (place is not None and not place.is_active)
+    places = sum(1 for a in booking.attendees if a.is_active) if place is None else 0
     entries = []
     for session in event.sessions:
         public_status = _public_status(event, session)
@@ -166,14 +172,19 @@ def _booking_entries(booking: Booking, organizer: Person, *, cancelling: bool = 
         if event.is_online and event.online_url:
             lines.append(f"Join online: {event.online_url}")
         lines.append(f"Event details: {event_page_url(event)}")
-        lines.append(f"Your booking: {booking_page_url(booking)}")
+        if place is None:
+            lines.append(f"Your booking: {booking_page_url(booking)}")
+        else:
+            lines.append("Your place was booked for you; the person who booked it can change or cancel it.")
         if event.is_online:
             location, url = event.online_url or "Online", event.online_url or event_page_url(event)
         else:
             location, url = _venue(event), event_page_url(event)
         entries.append(
             IcsSession(
-                uid=booking_uid(session.uid, booking.reference),
+                uid=booking_uid(session.uid, booking.reference)
+                if place is None
+                else booking_uid(session.uid, f"{booking.reference}-{place.id}"),
                 sequence=_public_sequence(event, session) + (BOOKING_CANCELLED_BUMP if bump else 0),
                 starts_at=session.starts_at,
                 ends_at=session.ends_at,

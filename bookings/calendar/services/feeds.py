@@ -9,7 +9,8 @@ from flask import current_app, url_for
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from bookings.booking.models import Booking, BookingStatus
+from bookings.accounts.models import User
+from bookings.booking.models import Attendee, Booking, BookingStatus
 from bookings.calendar.services.entries import (
     CalendarFile,
     _booking_entries,
@@ -26,12 +27,17 @@ from bookings.extensions import db
 
 
 def personal_calendar(user_id: int, now: datetime) -> CalendarFile:
-    """All of a user's bookings (cancelled ones for a while), in four queries whatever their number."""
+    """The user's bookings (cancelled ones for a while), and the places others booked for them.
+
+    A place is theirs when its attendee email is the account's email (both are stored lower-cased;
+    indexed). Five queries whatever the number of bookings."""
+    email = db.session.scalar(select(User.email).where(User.id == user_id)) or ""
+    placed_for_user = select(Attendee.booking_id).where(Attendee.email == email, Attendee.email != "")
     bookings = db.session.scalars(
         select(Booking)
         .join(Event, Booking.event_id == Event.id)
         .where(
-            Booking.booker_id == user_id,
+            or_(Booking.booker_id == user_id, Booking.id.in_(placed_for_user)),
             Booking.status.in_([BookingStatus.CONFIRMED.value, BookingStatus.CANCELLED.value]),
             or_(Event.ends_at.is_(None), Event.ends_at >= _oldest_kept(now)),
         )
@@ -39,9 +45,16 @@ def personal_calendar(user_id: int, now: datetime) -> CalendarFile:
         .order_by(Event.starts_at, Booking.id)
     ).all()
     organizer = _organizer()
-    entries = [
-        entry for booking in bookings if _keep_booking(booking, now) for entry in _booking_entries(booking, organizer)
-    ]
+    entries = []
+    for booking in bookings:
+        if not _keep_booking(booking, now):
+            continue
+        if booking.booker_id == user_id:
+            entries += _booking_entries(booking, organizer)
+        else:
+            for place in booking.attendees:
+                if place.email == email:
+                    entries += _booking_entries(booking, organizer, place=place)
     name = f"{current_app.config['SITE_NAME']}: my bookings"
     return _file(name, "my-bookings.ics", entries)
 

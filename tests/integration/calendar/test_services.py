@@ -208,6 +208,35 @@ def test_personal_feed_has_users_bookings_only():
     assert set(by_uid(file)) == {f"{mine.event.sessions[0].uid}-{mine.reference}"}
 
 
+def test_personal_feed_has_the_places_others_booked_for_the_user(clock):
+    user, colleague = make_user(email="sam.patel@council.example"), make_user()
+    event = make_event()
+    booking = make_booking(event, colleague, places=2)
+    mine, theirs = booking.attendees
+    mine.email = "sam.patel@council.example"
+    theirs.email = "someone.else@council.example"
+    db.session.commit()
+    (entry,) = entries(services.personal_calendar(user.id, clock.now))
+    assert str(entry["UID"]) == f"{event.sessions[0].uid}-{booking.reference}-{mine.id}"
+    assert str(entry["STATUS"]) == "CONFIRMED"
+    assert f"/bookings/{booking.reference}" not in str(entry["DESCRIPTION"])
+    # The booker's own feed is unchanged: one entry for the booking, with its link.
+    (booker_entry,) = entries(services.personal_calendar(colleague.id, clock.now))
+    assert str(booker_entry["UID"]) == f"{event.sessions[0].uid}-{booking.reference}"
+
+
+def test_a_place_cancelled_for_the_user_shows_cancelled_in_their_feed(clock):
+    user, colleague = make_user(email="kim.lee@council.example"), make_user()
+    booking = make_booking(make_event(), colleague, places=2)
+    mine = booking.attendees[0]
+    mine.email = "kim.lee@council.example"
+    mine.status = "cancelled"
+    mine.cancelled_at = clock.now
+    db.session.commit()
+    (entry,) = entries(services.personal_calendar(user.id, clock.now))
+    assert str(entry["STATUS"]) == "CANCELLED"
+
+
 def test_personal_feed_keeps_cancelled_booking_as_cancelled(clock):
     user = make_user()
     booking = make_booking(make_event(), user)
@@ -237,13 +266,14 @@ def test_personal_feed_queries_do_not_grow_with_bookings(clock):
         make_booking(make_event(days=2), few, places=2)
     for _ in range(200):
         make_booking(make_event(days=2), many, places=2)
+    few_id, many_id = few.id, many.id
     db.session.expire_all()
-    few_queries = _count_queries(lambda: services.personal_calendar(few.id, clock.now).content)
+    few_queries = _count_queries(lambda: services.personal_calendar(few_id, clock.now).content)
     db.session.expire_all()
-    many_queries = _count_queries(lambda: services.personal_calendar(many.id, clock.now).content)
+    many_queries = _count_queries(lambda: services.personal_calendar(many_id, clock.now).content)
     assert many_queries == few_queries
-    assert many_queries <= 5
-    assert len(entries(services.personal_calendar(many.id, clock.now))) == 400
+    assert many_queries <= 5  # the account's email, then bookings, events, sessions and attendees
+    assert len(entries(services.personal_calendar(many_id, clock.now))) == 400
 
 
 def test_feed_token_opens_users_feed(clock):
