@@ -7,23 +7,35 @@ them and marks them `sent`; a failure schedules a retry with exponential
 back-off until MAIL_MAX_ATTEMPTS, then `failed` (visible to admins). A message
 whose sender died while `sending` is reclaimed after a timeout; its
 Message-ID stays the same, so a receiving server can drop the duplicate.
+
+`queue_deferred` is the cheap twin of `queue_email` for changes made under a
+lock (a booking's confirmation): the message row is written in the same
+transaction, as `unrendered`, holding only how to render it (a registered
+renderer's name and a few ids). `render_deferred_now` renders it right after
+the commit, outside the lock; `deliver_pending` renders whatever a request
+left unrendered (it died between commit and rendering) before sending. The
+row is one row from the start, so rendering twice (request and delivery at
+once) still sends one email: only the first conditional update takes effect.
+See docs/notifications.md.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import smtplib
 import ssl
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
 from flask import current_app, render_template
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, inspect, or_, select, update
 
 from bookings.core.db import transactional
 from bookings.extensions import db
@@ -33,6 +45,12 @@ BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 3600
 SENDING_TIMEOUT = timedelta(minutes=10)
 SMTP_SERVICE_NOT_AVAILABLE = 421
+# Status of a message queued by `queue_deferred` and not yet rendered: never claimed for sending.
+UNRENDERED = "unrendered"
+RENDER_BATCH = 500
+_DEFERRED_KEY = "outbox_deferred_messages"
+
+log = logging.getLogger(__name__)
 
 # Kinds of email that `queue_email` drops in the current call stack (see `suppressed`).
 _suppressed_kinds: ContextVar[frozenset[str]] = ContextVar("suppressed_email_kinds", default=frozenset())
@@ -66,16 +84,7 @@ def queue_email(
     """
     if template in _suppressed_kinds.get():
         return None
-    context = {"subject": subject, **context}
-    # The plain-text twin of the HTML layout's footer, the same under every email.
-    text_body = render_template(f"emails/{template}.txt", **context).rstrip() + "\n\n"
-    text_body += render_template("emails/_footer.txt", **context)
-    try:
-        html_body = render_template(f"emails/{template}.html", **context)
-    except Exception as error:  # no HTML version is allowed; a broken one is not
-        if type(error).__name__ != "TemplateNotFound":
-            raise
-        html_body = ""
+    text_body, html_body = _render_bodies(template, subject, context)
     message = OutboxMessage(
         message_key=message_key or uuid.uuid4().hex,
         kind=template,
@@ -92,6 +101,183 @@ def queue_email(
     )
     db.session.add(message)
     return message
+
+
+def _render_bodies(template: str, subject: str, context: dict[str, Any]) -> tuple[str, str]:
+    context = {"subject": subject, **context}
+    # The plain-text twin of the HTML layout's footer, the same under every email.
+    text_body = render_template(f"emails/{template}.txt", **context).rstrip() + "\n\n"
+    text_body += render_template("emails/_footer.txt", **context)
+    try:
+        html_body = render_template(f"emails/{template}.html", **context)
+    except Exception as error:  # no HTML version is allowed; a broken one is not
+        if type(error).__name__ != "TemplateNotFound":
+            raise
+        html_body = ""
+    return text_body, html_body
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """What a renderer gives for one deferred message: the template's context and the attachments."""
+
+    context: dict[str, Any]
+    attachments: list[Attachment]
+
+
+# (params, memo) -> Rendering. `memo` is shared by the messages rendered together (one booking's
+# confirmation to the booker and to each attendee share one calendar file).
+Renderer = Callable[[dict[str, Any], dict[str, Any]], Rendering]
+_renderers: dict[str, Renderer] = {}
+
+
+def register_renderer(name: str, renderer: Renderer) -> None:
+    """Let `queue_deferred` messages name `renderer` (called once, at import of the area that writes them)."""
+    _renderers[name] = renderer
+
+
+def queue_deferred(
+    template: str,
+    *,
+    renderer: str,
+    params: dict[str, Any],
+    to: str,
+    subject: str,
+    now: datetime,
+    booking_reference: str | None = None,
+    event_id: int | None = None,
+) -> OutboxMessage | None:
+    """Add a message to the current transaction now and render it after the commit.
+
+    The row is the message (same key, recipient, subject, links) with its
+    bodies and attachments still to come: `renderer(params, memo)` gives the
+    context for `templates/emails/<template>`. Until then its text body holds
+    the recipe and its status is `unrendered`, which no sender claims.
+    Returns None when the kind is `suppressed` here.
+    """
+    if template in _suppressed_kinds.get():
+        return None
+    if renderer not in _renderers:
+        raise LookupError(f"No email renderer is registered as {renderer!r}")
+    recipe = {"renderer": renderer, "params": params}
+    message = OutboxMessage(
+        message_key=uuid.uuid4().hex,
+        kind=template,
+        to_address=to,
+        subject=subject,
+        text_body=json.dumps(recipe),
+        html_body="",
+        attachments=[],
+        status=UNRENDERED,
+        next_attempt_at=now,
+        created_at=now,
+        booking_reference=booking_reference,
+        event_id=event_id,
+    )
+    db.session.add(message)
+    db.session.info.setdefault(_DEFERRED_KEY, []).append((message, _Unrendered(0, template, subject, recipe)))
+    return message
+
+
+def render_deferred_now() -> int:
+    """Render the messages this session queued with `queue_deferred`; call after their transaction committed.
+
+    Never raises for a message that cannot be rendered: the commit stands and
+    `deliver_pending` tries again. What the session loaded to render them (the
+    booking) stays loaded for the caller. Returns how many were rendered.
+    """
+    queued = db.session.info.pop(_DEFERRED_KEY, [])
+    # A message whose transaction rolled back (a retry, an error) has no identity: nothing to render.
+    rows = [
+        replace(unrendered, id=state.identity[0])
+        for message, unrendered in queued
+        if (state := inspect(message)).has_identity
+    ]
+    try:
+        return _render_rows(rows)
+    except Exception:  # the change is committed whatever happens here; delivery renders what is left
+        log.exception("Could not render deferred outbox messages")
+        return 0
+
+
+def render_deferred(*, limit: int = RENDER_BATCH) -> int:
+    """Render the oldest unrendered messages (left by requests that died) and make them due. Returns how many."""
+    found = db.session.execute(
+        select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.subject, OutboxMessage.text_body)
+        .where(OutboxMessage.status == UNRENDERED)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    ).all()
+    rows = []
+    for row in found:
+        try:
+            recipe = json.loads(row.text_body)
+        except ValueError:
+            log.exception("Outbox message %s has no readable recipe", row.id)
+            continue
+        rows.append(_Unrendered(row.id, row.kind, row.subject, recipe))
+    return _render_rows(rows)
+
+
+@dataclass(frozen=True)
+class _Unrendered:
+    id: int
+    kind: str
+    subject: str
+    recipe: dict[str, Any]
+
+
+def _render_rows(rows: list[_Unrendered]) -> int:
+    memo: dict[str, Any] = {}
+    rendered: list[dict[str, Any]] = []
+    for row in rows:
+        try:
+            rendering = _renderers[row.recipe["renderer"]](row.recipe["params"], memo)
+            text_body, html_body = _render_bodies(row.kind, row.subject, rendering.context)
+        except Exception:  # one bad message must not hold back the others; delivery tries again
+            log.exception("Could not render outbox message %s", row.id)
+            continue
+        rendered.append(
+            {
+                "message_id": row.id,
+                "text": text_body,
+                "html": html_body,
+                "files": [a.__dict__ for a in rendering.attachments],
+            }
+        )
+    if rendered:
+        _store_rendered(rendered)
+    return len(rendered)
+
+
+def _store_rendered(rendered: list[dict[str, Any]]) -> None:
+    """One short write transaction; what the session loaded to render stays loaded (for the caller's answer)."""
+    session = db.session()
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        _update_rendered(rendered)
+    finally:
+        session.expire_on_commit = keep
+
+
+@transactional
+def _update_rendered(rendered: list[dict[str, Any]]) -> None:
+    # Only an unrendered row changes: when a request and a delivery run render the same message,
+    # the second update finds it pending (or sent) and leaves it alone. Table-level, so the
+    # session's copies of these rows are neither consulted nor changed.
+    table = OutboxMessage.__table__
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("message_id"), table.c.status == UNRENDERED)
+        .values(
+            text_body=bindparam("text"),
+            html_body=bindparam("html"),
+            attachments=bindparam("files", type_=table.c.attachments.type),
+            status=OutboxStatus.PENDING.value,
+        )
+    )
+    db.session.execute(statement, rendered)
 
 
 @contextmanager
@@ -210,6 +396,11 @@ def _server_unavailable(error: BaseException) -> bool:
 def deliver_pending(now: datetime, *, limit: int = 500) -> dict[str, int]:
     """Send due messages; returns counts of sent and failed attempts."""
     counts = {"sent": 0, "failed": 0}
+    try:
+        render_deferred()  # messages whose request ended before it rendered them
+    except Exception:  # the rendered ones must still go out; the rest wait for the next run
+        db.session.rollback()
+        log.exception("Could not render the unrendered outbox messages")
     for _ in range(limit):
         message = _claim_next(now)
         if message is None:
