@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, jsonify, url_for
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from bookings.api.auth import api_user
 from bookings.booking import services
@@ -160,8 +162,20 @@ def start_card_checkout(booking: Booking, now: datetime) -> str:
 
 
 def created_response(booking: Booking, now: datetime, *, checkout_url: str | None = None):
-    """201 with the booking as its booker sees it, and its address in Location."""
-    booking = services.get_booking_for(booking.reference, api_user())
+    """201 with the booking as its booker sees it, and its address in Location.
+
+    Rendering the confirmation emails after the commit loaded the booking,
+    its event and attendees again, which is all the answer shows; when nothing
+    did (a card hold), one load of those, not a full `get_booking_for`.
+    """
+    state = inspect(booking)
+    if state.expired_attributes or {"event", "attendees"} & state.unloaded:
+        booking = db.session.scalars(
+            select(Booking)
+            .where(Booking.id == state.identity[0])
+            .options(joinedload(Booking.event), selectinload(Booking.attendees))
+            .execution_options(populate_existing=True)
+        ).one()
     response = jsonify(booking_json(booking, now, checkout_url=checkout_url))
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_booking", reference=booking.reference)

@@ -126,9 +126,13 @@ def release_previous_holds(booker_id: int, event_id: int, actor_id: int, now: da
 
 
 def create_hold(
-    event: Event, ticket_type: TicketType, places: int, booker_id: int, now: datetime, *, card: bool
+    event: Event, ticket_type: TicketType, places: int, booker_id: int, now: datetime, *, card: bool, flush: bool = True
 ) -> Booking:
-    """Write a held booking with one blank attendee per place. The caller has taken the places."""
+    """Write a held booking with one blank attendee per place. The caller has taken the places.
+
+    `flush=False` leaves the rows to be inserted later, so a caller that fills
+    them in at once inserts them complete instead of inserting then updating.
+    """
     booking = Booking(
         reference=new_reference(),
         event_id=event.id,
@@ -145,10 +149,14 @@ def create_hold(
             Attendee(
                 event_id=event.id,
                 ticket_type_id=ticket_type.id,
+                ticket_type=ticket_type,
+                status=AttendeeStatus.ACTIVE.value,  # set here, not by the column default, so it reads before a flush
                 price_pence=ticket_type.price_pence,
                 created_at=now,
             )
         )
+    booking.event = event
     db.session.add(booking)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return booking

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from bookings import capacity
 from bookings.accounts.models import User
 from bookings.booking import hooks
 from bookings.booking.inputs import AttendeeInput, normalise_email, validate_attendee
 from bookings.booking.models import (
+    Attendee,
     Booking,
     BookingStatus,
     PaymentMethod,
@@ -28,13 +33,18 @@ from bookings.booking.services.common import (
     locked_booking,
 )
 from bookings.booking.services.holding import apply_attendee_details, refit_expired_hold
+from bookings.catalogue.models import Event, TicketType
 from bookings.core import audit
-from bookings.core.db import transactional
-from bookings.core.errors import Conflict, ValidationError
-from bookings.notifications.outbox import queue_email
+from bookings.core.db import in_write_transaction, transactional
+from bookings.core.errors import Conflict, SoldOut, ValidationError
+from bookings.extensions import db
+from bookings.notifications.outbox import Rendering, queue_deferred, queue_email, register_renderer, render_deferred_now
 
 
-def mark_confirmed(booking: Booking, *, method: PaymentMethod, actor_id: int | None, now: datetime) -> None:
+def mark_confirmed(
+    booking: Booking, *, method: PaymentMethod, actor_id: int | None, now: datetime, defer_emails: bool = False
+) -> None:
+    """Confirm in the caller's transaction. `defer_emails`: the caller renders them after its commit."""
     booking.status = BookingStatus.CONFIRMED.value
     booking.payment_method = method.value
     booking.payment_status = {
@@ -54,40 +64,84 @@ def mark_confirmed(booking: Booking, *, method: PaymentMethod, actor_id: int | N
         payment_method=method.value,
         places=len(booking.active_attendees),
     )
-    send_confirmation_emails(booking, now)
+    send_confirmation_emails(booking, now, deferred=defer_emails)
 
 
-def send_confirmation_emails(booking: Booking, now: datetime) -> None:
-    """The booker's confirmation, and each other attendee's own (written to the outbox)."""
+CONFIRMATION_RENDERER = "booking.confirmed"
+
+
+def send_confirmation_emails(booking: Booking, now: datetime, *, deferred: bool = False) -> None:
+    """The booker's confirmation, and each other attendee's own (written to the outbox).
+
+    `deferred`: queue them unrendered, for `render_deferred_now` after the
+    commit (the caller must call it), so the templates and the calendar file
+    are not built while the event is locked.
+    """
+    db.session.flush()  # a booking made in this transaction gets its ids (the recipes and templates need them)
     event = booking.event
-    attachments = hooks.attachments_for(booking, "confirmed")
-    if booking.booker is not None:
+    booker_email = booking.booker.email if booking.booker else None
+    # (template, to, subject, attendee or None)
+    messages = []
+    if booker_email is not None:
+        messages.append(
+            ("booking_confirmed", booker_email, f"Booking confirmed: {event.title} ({booking.reference})", None)
+        )
+    for attendee in booking.active_attendees:
+        if attendee.email and attendee.email != booker_email:
+            messages.append(("attendee_confirmed", attendee.email, f"Your place at {event.title}", attendee))
+    if deferred:
+        for template, to, subject, attendee in messages:
+            queue_deferred(
+                template,
+                renderer=CONFIRMATION_RENDERER,
+                params={"reference": booking.reference, "attendee_id": attendee.id if attendee else None},
+                to=to,
+                subject=subject,
+                now=now,
+                booking_reference=booking.reference,
+                event_id=event.id,
+            )
+        return
+    attachments = hooks.attachments_for(booking, "confirmed") if messages else []
+    for template, to, subject, attendee in messages:
+        extra = {"attendee": attendee} if attendee is not None else {}
         queue_email(
-            "booking_confirmed",
-            to=booking.booker.email,
-            subject=f"Booking confirmed: {event.title} ({booking.reference})",
+            template,
+            to=to,
+            subject=subject,
             now=now,
             attachments=attachments,
             booking_reference=booking.reference,
             event_id=event.id,
             booking=booking,
             event=event,
+            **extra,
         )
-    booker_email = booking.booker.email if booking.booker else None
-    for attendee in booking.active_attendees:
-        if attendee.email and attendee.email != booker_email:
-            queue_email(
-                "attendee_confirmed",
-                to=attendee.email,
-                subject=f"Your place at {event.title}",
-                now=now,
-                attachments=attachments,
-                booking_reference=booking.reference,
-                event_id=event.id,
-                booking=booking,
-                event=event,
-                attendee=attendee,
+
+
+def _render_confirmation(params: dict[str, Any], memo: dict[str, Any]) -> Rendering:
+    """A deferred confirmation: the booking as it is now, loaded once for all its messages."""
+    reference = params["reference"]
+    key = f"{CONFIRMATION_RENDERER}:{reference}"
+    if key not in memo:
+        booking = db.session.scalars(
+            select(Booking)
+            .where(Booking.reference == reference)
+            .options(
+                joinedload(Booking.event).selectinload(Event.sessions),
+                joinedload(Booking.booker),
+                selectinload(Booking.attendees).joinedload(Attendee.ticket_type),
             )
+        ).one()
+        memo[key] = (booking, hooks.attachments_for(booking, "confirmed"))
+    booking, attachments = memo[key]
+    context: dict[str, Any] = {"booking": booking, "event": booking.event}
+    if params.get("attendee_id") is not None:
+        context["attendee"] = next(a for a in booking.attendees if a.id == params["attendee_id"])
+    return Rendering(context=context, attachments=attachments)
+
+
+register_renderer(CONFIRMATION_RENDERER, _render_confirmation)
 
 
 def ensure_live_or_refit(booking: Booking, now: datetime) -> None:
@@ -166,7 +220,6 @@ def validate_invoice_billing(booking: Booking) -> None:
         raise ValidationError("Check the billing details.", errors=errors)
 
 
-@transactional
 def book_places(
     *,
     event_id: int,
@@ -181,14 +234,50 @@ def book_places(
 
     Card bookings stay held for checkout. All or nothing: on any error no
     place is taken. Raises ValidationError, BookingClosed, SoldOut, RateLimited.
+
+    A request that plainly cannot fit is refused from a read, before the lock
+    (in a sold-out rush most requests are these); the locked transaction stays
+    the authority whenever places appear to be left. Its confirmation emails
+    are rendered after the commit, outside the lock (`notifications.outbox.queue_deferred`).
     """
-    if not people:
-        raise ValidationError("Give at least one attendee.", field="attendees")
-    event = load_event(event_id)
+    if in_write_transaction():  # part of a caller's transaction: nothing can happen after our commit
+        return _book_places(
+            event_id=event_id,
+            booker=booker,
+            ticket_type_id=ticket_type_id,
+            people=people,
+            method=method,
+            now=now,
+            billing=billing,
+            defer_emails=False,
+        )
+    refuse_if_plainly_sold_out(event_id, booker, ticket_type_id, people, method, now)
+    booking = _book_places(
+        event_id=event_id,
+        booker=booker,
+        ticket_type_id=ticket_type_id,
+        people=people,
+        method=method,
+        now=now,
+        billing=billing,
+        defer_emails=True,
+    )
+    render_deferred_now()
+    return booking
+
+
+def _checked_rate(
+    event: Event,
+    booker: User,
+    ticket_type_id: int | None,
+    people: list[AttendeeInput],
+    method: PaymentMethod,
+    now: datetime,
+) -> TicketType:
+    """Every check of a booking request that comes before its places are taken, in the order the API answers."""
     check_event_bookable(event, now)
     check_places_requested(event, len(people))
     ticket_type = pick_ticket_type(event, ticket_type_id, now)
-    card = method is PaymentMethod.CARD
     # Validate everything before taking places, so bad input never touches capacity.
     errors: dict[str, str] = {}
     for index, person in enumerate(people):
@@ -202,11 +291,67 @@ def book_places(
         raise ValidationError('This rate is not free: use payment "invoice" or "card".', field="payment")
     if method is PaymentMethod.INVOICE and not event.allow_invoice:
         raise ValidationError("This event cannot be paid by invoice.", field="payment")
-    if card:
+    if method is PaymentMethod.CARD:
         check_hold_quota(booker.id, event.id, now)
+    return ticket_type
+
+
+def refuse_if_plainly_sold_out(
+    event_id: int,
+    booker: User,
+    ticket_type_id: int | None,
+    people: list[AttendeeInput],
+    method: PaymentMethod,
+    now: datetime,
+) -> None:
+    """Raise the locked path's own answer, from a plain read, when the request cannot fit.
+
+    Safe because the locked path can only find fewer places: an expired claim
+    already reads as free here, and the waiting list's share of freed places
+    (offered under the lock first) only lowers what is left. When places
+    appear to be left this returns and the locked transaction decides.
+    Raises what `book_places` raises before taking places, then SoldOut.
+    """
+    if not people:
+        raise ValidationError("Give at least one attendee.", field="attendees")
+    event = db.session.get(Event, event_id)  # usually already loaded by the view: no query
+    if event is None:
+        return  # the locked path answers NotFound
+    ticket_type = _checked_rate(event, booker, ticket_type_id, people, method, now)
+    left = capacity.availability(event, now).places_left_for(ticket_type.id)
+    if len(people) > left:
+        raise SoldOut(sold_out_message(left, len(people)), places_left=left)
+
+
+def sold_out_message(left: int, asked: int) -> str:
+    """The words of `capacity.take_places`' SoldOut (tests/api check that both paths answer alike)."""
+    if left == 0:
+        return "There are no places left."
+    place_word = "place" if left == 1 else "places"
+    return f"Only {left} {place_word} left; you asked for {asked}."
+
+
+@transactional
+def _book_places(
+    *,
+    event_id: int,
+    booker: User,
+    ticket_type_id: int | None,
+    people: list[AttendeeInput],
+    method: PaymentMethod,
+    now: datetime,
+    billing: BillingDetails | None,
+    defer_emails: bool,
+) -> Booking:
+    if not people:
+        raise ValidationError("Give at least one attendee.", field="attendees")
+    event = load_event(event_id)
+    ticket_type = _checked_rate(event, booker, ticket_type_id, people, method, now)
+    card = method is PaymentMethod.CARD
     capacity.take_places(event.id, {ticket_type.id: len(people)}, now)
-    booking = create_hold(event, ticket_type, len(people), booker.id, now, card=card)
-    apply_attendee_details(booking, people)
+    # Inserted once, complete: details and (free, invoice) confirmation are set before the first flush.
+    booking = create_hold(event, ticket_type, len(people), booker.id, now, card=card, flush=False)
+    apply_attendee_details(booking, people, validated=True)  # by _checked_rate, against the same questions
     set_billing(booking, billing)
     audit.record(
         "booking.held",
@@ -220,5 +365,8 @@ def book_places(
         via="api",
     )
     if not card:
-        mark_confirmed(booking, method=method, actor_id=booker.id, now=now)
+        # An invoice booking's invoice is issued by an attachment hook (payments) inside this transaction,
+        # so only a free booking's emails can wait until after the commit.
+        defer = defer_emails and method is PaymentMethod.FREE
+        mark_confirmed(booking, method=method, actor_id=booker.id, now=now, defer_emails=defer)
     return booking
