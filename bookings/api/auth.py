@@ -9,16 +9,21 @@ Views then ask for what they need with `@require_user` or `@require_admin`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from functools import wraps
+from functools import partial, wraps
 from typing import ParamSpec, TypeVar
 
-from flask import g, request
+from flask import Response, after_this_request, g, request
 
 from bookings.accounts.models import User
-from bookings.accounts.services import authenticate_api_token
+from bookings.accounts.services.api_tokens import identify_api_token, note_api_token_use
 from bookings.core.clock import utcnow
+from bookings.core.db import transactional
 from bookings.core.errors import DomainError, Forbidden
+from bookings.core.ratelimit import SAFE_METHODS, share_next_turn, take_shared_writes
+
+log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -47,10 +52,35 @@ def authenticate_request() -> None:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthorised("Send your API token as 'Authorization: Bearer <token>'.")
-    user = authenticate_api_token(token, utcnow())
-    if user is None:
+    now = utcnow()
+    found = identify_api_token(token, now)
+    if found is None:
         raise Unauthorised("The API token is not valid or has been revoked.", invalid_token=True)
-    g.api_user = user
+    g.api_user, due_token_id = found
+    if due_token_id is None:
+        return
+    if request.method in SAFE_METHODS:  # never rate limited: noted now, in a transaction of its own
+        _run_writes([partial(note_api_token_use, due_token_id, now)])
+        return
+    # A change: noted in the request's rate-limit transaction when the view has a limit, else after the view.
+    share_next_turn(partial(note_api_token_use, due_token_id, now))
+    after_this_request(_run_shared_writes)
+
+
+def _run_shared_writes(response: Response) -> Response:
+    writes = take_shared_writes()
+    if writes:
+        try:
+            _run_writes(writes)
+        except Exception:  # a token's last use is a hint for people: never worth failing the answer
+            log.exception("Could not note an API token's use")
+    return response
+
+
+@transactional
+def _run_writes(writes: list[Callable[[], None]]) -> None:
+    for write in writes:
+        write()
 
 
 def api_user() -> User | None:

@@ -41,9 +41,30 @@ def per_person(scope: str) -> Callable[[], str]:
     return key
 
 
+_SHARED_WRITES = "ratelimit_shared_writes"
+
+
+def share_next_turn(write: Callable[[], None]) -> None:
+    """Run `write` inside this request's next rate-limit transaction instead of one of its own.
+
+    For small bookkeeping writes noticed before the view runs (an API token's
+    last use): a limited request pays for one write transaction, not two. The
+    caller runs what is still pending itself (`take_shared_writes`) when the
+    request has no rate limit.
+    """
+    g.setdefault(_SHARED_WRITES, []).append(write)
+
+
+def take_shared_writes() -> list[Callable[[], None]]:
+    """The writes `share_next_turn` was given that no rate-limit transaction has run yet (and forget them)."""
+    return g.pop(_SHARED_WRITES, [])
+
+
 @transactional
-def _take_turn(key: str, limit: int, window: timedelta, now) -> bool:
-    """Record a hit unless the key is over its limit; False when it is."""
+def _take_turn(key: str, limit: int, window: timedelta, now, shared: list[Callable[[], None]]) -> bool:
+    """Record a hit unless the key is over its limit; False when it is. Either way run the shared writes."""
+    for write in shared:
+        write()
     if throttle.is_limited(key, limit=limit, window=window, now=now):
         return False
     throttle.add_hit(key, now=now)
@@ -70,7 +91,9 @@ def rate_limit(
             if request.method not in SAFE_METHODS:
                 allowed = current_app.config[limit] if isinstance(limit, str) else limit
                 seconds = current_app.config[window] if isinstance(window, str) else window
-                if not _take_turn(key_func(), int(allowed), timedelta(seconds=int(seconds)), utcnow()):
+                key = key_func()  # before the transaction: its opening commit expires the signed-in user
+                turn = _take_turn(key, int(allowed), timedelta(seconds=int(seconds)), utcnow(), take_shared_writes())
+                if not turn:
                     raise RateLimited(
                         f"You have tried to {action} too many times in a short time. "
                         f"Wait {_describe(int(seconds))} and try again."

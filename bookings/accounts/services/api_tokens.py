@@ -61,24 +61,44 @@ def list_api_tokens(user_id: int) -> list[ApiToken]:
 
 def authenticate_api_token(token: str | None, now: datetime) -> User | None:
     """The active user a live token belongs to, or None. Notes its use at most once a minute."""
+    found = identify_api_token(token, now)
+    if found is None:
+        return None
+    user, due_token_id = found
+    if due_token_id is not None:
+        _touch_api_token(due_token_id, now)
+    return user
+
+
+def identify_api_token(token: str | None, now: datetime) -> tuple[User, int | None] | None:
+    """(user, id of the token if its use is due to be noted, else None) for a live token; None otherwise.
+
+    One read. The caller notes the use with `note_api_token_use`, in a write
+    transaction it has anyway (the API does it in the request's rate-limit
+    transaction) or in its own.
+    """
     if not token:
         return None
     row = db.session.execute(
-        select(ApiToken.id, ApiToken.user_id, ApiToken.last_used_at).where(
-            ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None)
-        )
+        select(User, ApiToken.id, ApiToken.last_used_at)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
     ).first()
     if row is None:
         return None
-    user = db.session.get(User, row.user_id)
-    if user is None or not user.is_active_account:
+    user, token_id, last_used_at = row
+    if not user.is_active_account:
         return None
-    if row.last_used_at is None or now - row.last_used_at >= TOKEN_LAST_USED_RESOLUTION:
-        _touch_api_token(row.id, now)
-    return user
+    due = last_used_at is None or now - last_used_at >= TOKEN_LAST_USED_RESOLUTION
+    return user, token_id if due else None
+
+
+def note_api_token_use(token_id: int, now: datetime) -> None:
+    """Set last_used_at unless another request did within the minute (joins the caller's transaction)."""
+    stale = (ApiToken.last_used_at.is_(None)) | (ApiToken.last_used_at <= now - TOKEN_LAST_USED_RESOLUTION)
+    db.session.execute(update(ApiToken).where(ApiToken.id == token_id, stale).values(last_used_at=now))
 
 
 @transactional
 def _touch_api_token(token_id: int, now: datetime) -> None:
-    stale = (ApiToken.last_used_at.is_(None)) | (ApiToken.last_used_at <= now - TOKEN_LAST_USED_RESOLUTION)
-    db.session.execute(update(ApiToken).where(ApiToken.id == token_id, stale).values(last_used_at=now))
+    note_api_token_use(token_id, now)

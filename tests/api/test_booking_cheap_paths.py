@@ -1,0 +1,135 @@
+"""What makes one API booking cheap, and that none of it changes an answer.
+
+A request that plainly cannot fit is refused from a read, before the event
+is locked, with the locked path's own 409; the token's last use is noted in
+the request's rate-limit transaction; the 201 is built without reloading.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event as sa_event
+from sqlalchemy import select
+
+from bookings import capacity
+from bookings.accounts.models import ApiToken
+from bookings.booking.services import confirming
+from bookings.extensions import db
+from tests.api.conftest import bearer
+from tests.support.factories import make_api_token, make_event, make_user
+
+
+def _book(client, event, people: int, token: str, **extra):
+    body = {"attendees": [{"name": f"Delegate {i}", "email": f"d{i}@nhs.example"} for i in range(people)], **extra}
+    return client.post(f"/api/v1/events/{event.id}/bookings", json=body, headers=bearer(token))
+
+
+def _fill(client, event, places: int) -> None:
+    response = _book(client, event, places, make_api_token(make_user()))
+    assert response.status_code == 201
+
+
+def _refuse_locking(monkeypatch) -> None:
+    def locked(*args, **kwargs):
+        raise AssertionError("the event was locked")
+
+    monkeypatch.setattr(capacity, "lock_event", locked)
+
+
+def test_a_request_that_cannot_fit_is_refused_without_locking_the_event(client, clock, monkeypatch):
+    event = make_event(capacity=2)
+    _fill(client, event, 2)
+    _refuse_locking(monkeypatch)
+    response = _book(client, event, 1, make_api_token(make_user()))
+    assert response.status_code == 409
+    assert response.get_json() == {"error": "sold_out", "message": "There are no places left.", "places_left": 0}
+
+
+@pytest.mark.parametrize(("taken", "asked"), [(3, 1), (2, 2), (1, 3)])
+def test_the_read_refuses_with_the_same_answer_as_the_locked_path(client, clock, monkeypatch, taken, asked):
+    event = make_event(capacity=3)
+    _fill(client, event, taken)
+    token = make_api_token(make_user())
+    from_the_read = _book(client, event, asked, token)
+
+    monkeypatch.setattr(confirming, "refuse_if_plainly_sold_out", lambda *args: None)
+    from_the_lock = _book(client, event, asked, token)
+
+    assert from_the_read.status_code == from_the_lock.status_code == 409
+    assert from_the_read.get_json() == from_the_lock.get_json()
+
+
+def test_bad_attendee_details_on_a_full_event_are_still_a_422(client, clock, monkeypatch):
+    event = make_event(capacity=1)
+    _fill(client, event, 1)
+    _refuse_locking(monkeypatch)
+    response = client.post(
+        f"/api/v1/events/{event.id}/bookings",
+        json={"attendees": [{"name": "A", "email": "not-an-email"}]},
+        headers=bearer(make_api_token(make_user())),
+    )
+    assert response.status_code == 422
+    assert "attendees-0-email" in response.get_json()["errors"]
+
+
+def test_places_that_appear_left_are_taken_under_the_lock(client, clock, monkeypatch):
+    event = make_event(capacity=2)
+    locks = []
+    real_lock = capacity.lock_event
+    monkeypatch.setattr(capacity, "lock_event", lambda event_id: locks.append(event_id) or real_lock(event_id))
+    assert _book(client, event, 2, make_api_token(make_user())).status_code == 201
+    assert locks == [event.id]
+
+
+def _last_used(token_id: int):
+    db.session.expire_all()
+    value = db.session.scalar(select(ApiToken.last_used_at).where(ApiToken.id == token_id))
+    db.session.commit()
+    return value
+
+
+def _token_id(user) -> int:
+    token_id = db.session.scalar(select(ApiToken.id).where(ApiToken.user_id == user.id))
+    db.session.commit()
+    return token_id
+
+
+def test_a_booking_notes_the_tokens_use_in_its_rate_limit_transaction(client, clock):
+    event = make_event(capacity=5)
+    user = make_user()
+    token = make_api_token(user)
+    writes: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith(("BEGIN IMMEDIATE", "UPDATE api_token", "INSERT INTO throttle_hit")):
+            writes.append(statement.split()[0] + " " + statement.split()[1])
+
+    sa_event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert _book(client, event, 1, token).status_code == 201
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", note)
+    assert _last_used(_token_id(user)) == clock.now
+    if db.engine.dialect.name == "sqlite":  # PostgreSQL has no BEGIN IMMEDIATE to show where transactions start
+        assert writes[:3] == ["BEGIN IMMEDIATE", "UPDATE api_token", "INSERT INTO"]
+
+
+def test_a_refused_booking_still_notes_the_tokens_use(client, clock, app):
+    app.config.update(BOOKING_RATE_LIMIT=1)
+    event = make_event(capacity=5)
+    user = make_user()
+    token = make_api_token(user)
+    assert _book(client, event, 1, token).status_code == 201
+    clock.advance(minutes=1)
+    assert _book(client, event, 1, token).status_code == 429
+    assert _last_used(_token_id(user)) == clock.now
+
+
+def test_a_change_without_a_rate_limit_still_notes_the_tokens_use(client, clock):
+    event = make_event(capacity=5)
+    user = make_user()
+    token = make_api_token(user)
+    reference = _book(client, event, 1, token).get_json()["reference"]
+    clock.advance(minutes=1)
+    assert client.post(f"/api/v1/bookings/{reference}/cancel", headers=bearer(token)).status_code == 200
+    assert _last_used(_token_id(user)) == clock.now
