@@ -9,7 +9,7 @@ PYTEST := $(VENV)/bin/pytest
 PORT ?= 5000
 GOVUK := static/govuk
 
-.PHONY: run test test-deploy test-sqlite test-postgres lint format assets install install-test system-packages clean bench check bandit audit
+.PHONY: run test test-deploy test-systemd test-sqlite test-postgres lint format assets install install-test system-packages clean bench check bandit audit
 
 run: install assets
 	$(FLASK) db upgrade
@@ -26,6 +26,9 @@ $(VENV)/bin/activate:
 
 $(VENV)/.installed: $(VENV)/bin/activate setup.cfg
 	$(PIP) install --quiet -e .
+	@# Byte-compiled now, as the user who owns the code: the service user cannot write __pycache__,
+	@# and every timer run of the sweep or mail would otherwise compile the app again.
+	$(PY) -m compileall -q bookings config.py wsgi.py
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed setup.cfg
@@ -72,6 +75,11 @@ test-postgres: install-test assets
 
 # The production topology on this machine (as root): two app hosts in network namespaces, nginx, one
 # PostgreSQL, an SMTP sink; a rush, a host killed, PostgreSQL restarted; then the checks (docs/deployment.md).
+# docs/deployment.md's one-machine walk-through, command for command, under a real systemd booted in a throwaway
+# sandbox of this machine (as root); then nginx, PostgreSQL, the timers, mail, backups and the crontab are checked.
+test-systemd: system-packages install-test
+	$(PY) deploy/test/run_systemd_test.py
+
 test-deploy: system-packages install-test assets
 	$(PY) deploy/test/run_deploy_test.py
 
