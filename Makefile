@@ -26,16 +26,16 @@ $(VENV)/bin/activate:
 
 $(VENV)/.installed: $(VENV)/bin/activate setup.cfg
 	$(PIP) install --quiet -e .
-	@# Byte-compiled now, as the user who owns the code: the service user cannot write __pycache__,
-	@# and every timer run of the sweep or mail would otherwise compile the app again.
-	$(PY) -m compileall -q bookings config.py wsgi.py
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed setup.cfg
 	$(PIP) install --quiet -e '.[test]'
 	touch $@
 
+# Byte-compiled on every install (a release), as the user who owns the code: the service user cannot
+# write __pycache__, so every timer run of the sweep or mail would otherwise compile the app again.
 install: $(VENV)/.installed
+	@$(PY) -m compileall -q bookings config.py wsgi.py
 install-test: $(VENV)/.installed-test
 
 node_modules/.package-lock.json: package.json
