@@ -14,6 +14,7 @@ from bookings.extensions import db
 
 
 class OutboxStatus(enum.StrEnum):
+    UNRENDERED = "unrendered"  # queued with its recipe; rendered just after the commit (docs/notifications.md)
     PENDING = "pending"
     SENDING = "sending"  # claimed by a sender; reclaimed if it stays so too long
     SENT = "sent"

@@ -46,7 +46,7 @@ BACKOFF_MAX_SECONDS = 3600
 SENDING_TIMEOUT = timedelta(minutes=10)
 SMTP_SERVICE_NOT_AVAILABLE = 421
 # Status of a message queued by `queue_deferred` and not yet rendered: never claimed for sending.
-UNRENDERED = "unrendered"
+UNRENDERED = OutboxStatus.UNRENDERED.value
 RENDER_BATCH = 500
 _DEFERRED_KEY = "outbox_deferred_messages"
 

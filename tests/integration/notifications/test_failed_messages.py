@@ -37,7 +37,7 @@ def test_a_message_that_gave_up_is_listed_with_its_error(given_up):
     assert problem.has_given_up
     assert problem.to_address == "person0@council.example"
     assert "ConnectionRefusedError" in problem.last_error
-    assert outbox_counts() == {"pending": 0, "sending": 0, "sent": 0, "failed": 1}
+    assert outbox_counts() == {"unrendered": 0, "pending": 0, "sending": 0, "sent": 0, "failed": 1}
 
 
 def test_a_message_waiting_to_retry_after_an_error_is_listed_too(smtp_server):
