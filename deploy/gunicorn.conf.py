@@ -26,8 +26,12 @@ preload_app = False
 timeout = 30  # a worker silent this long is killed and replaced
 graceful_timeout = 20  # on stop or HUP, requests in flight get this long to finish
 keepalive = 75  # longer than nginx's upstream keepalive_timeout (60 s), so nginx closes idle connections first
-max_requests = 5000  # recycle workers now and then so a slow leak cannot grow without bound
-max_requests_jitter = 500
+# Recycle workers now and then so a slow leak cannot grow without bound. Not too often: a worker
+# answering public pages from the page cache serves thousands of requests a second, and every
+# recycle costs a cold start (imports, an empty page cache) with requests waiting on it; at 5,000 the
+# benchmark saw every worker restart within a few seconds and p99 jump to 2-3 s (docs/performance.md).
+max_requests = 100_000
+max_requests_jitter = 10_000
 accesslog = None
 errorlog = "-"
 capture_output = True
