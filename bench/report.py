@@ -122,10 +122,10 @@ def markdown(results: dict) -> str:
         f"Run at {results['when']} on {m['cores']} cores ({m['cpu']}), {m['memory_mb']:,} MB memory, "
         f"Python {m['python']}.",
         "",
-        f"**The machine was shared while this ran**: load average {m['load_before'][0]:.1f} before and "
-        f"{m.get('load_after', [0])[0]:.1f} after on {m['cores']} cores (other engineers' test suites). Every "
-        "figure below is pessimistic, and the ratios to the ceiling (measured in the same run, under the same "
-        "load) are the figures to compare across machines.",
+        f"Load average {m['load_before'][0]:.1f} before and {m.get('load_after', [0])[0]:.1f} just after the "
+        f"run on {m['cores']} cores (the 'after' includes the benchmark's own load). These machines are shared "
+        "with other work, so single figures, p99 above all, vary from run to run; the ratios to the ceiling "
+        "(measured in the same run, under the same conditions) are the figures to compare across machines.",
         "",
         "## How to reproduce",
         "",

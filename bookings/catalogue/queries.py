@@ -169,7 +169,7 @@ def upcoming_events_query(filters: CatalogueFilters, now: datetime) -> Select:
 
 
 def count_events(query: Select) -> int:
-    """How many events `query` finds, counting ids only (an index-only scan of ix_event_status_ends_at)."""
+    """How many events `query` finds, counting ids only (from ix_event_status_starts_at_ends_at alone)."""
     ids = query.with_only_columns(Event.id).order_by(None).subquery()
     return db.session.scalar(select(func.count()).select_from(ids)) or 0
 
