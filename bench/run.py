@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import secrets
 import signal
 import subprocess
@@ -125,10 +126,13 @@ def gunicorn(app_path: str, env: dict[str, str]):
             process.wait(timeout=10)
         log_file.close()
         text = Path(log_file.name).read_text(errors="replace")
-        if "Traceback" in text or '"level": "ERROR"' in text or '"level": "WARNING"' in text:
+        # Everything but the request lines of 2xx and 3xx answers: errors, warnings, 4xx/5xx requests.
+        unusual = [line for line in text.splitlines() if not re.search(r'"status": [23]\d\d', line)]
+        alarming = re.compile(r'"level": "(ERROR|WARNING)"|Traceback|"status": 5\d\d')
+        if any(alarming.search(line) for line in unusual):
             kept = RESULTS.parent / f"server-{app_path.split(':')[0]}-{port}.log"
             kept.parent.mkdir(parents=True, exist_ok=True)
-            kept.write_text(text[-200_000:])
+            kept.write_text("\n".join(unusual)[-500_000:] + "\n")
             log(f"the server logged warnings or errors: kept in {kept.relative_to(ROOT)}")
         Path(log_file.name).unlink(missing_ok=True)
 
