@@ -105,9 +105,7 @@ def register_template_helpers(app: Flask) -> None:
         ordinal=ordinal,
         rich_text=rich_text,
     )
-    app.jinja_env.globals.update(
-        plural=plural, has_endpoint=has_endpoint, absolute_url=absolute_url
-    )
+    app.jinja_env.globals.update(plural=plural, has_endpoint=has_endpoint, absolute_url=absolute_url)
 
     @app.context_processor
     def _site():
