@@ -117,7 +117,10 @@ def track_public_writes(engine: Engine) -> None:
 
     @event.listens_for(engine, "rollback")
     def _forget(connection):
-        connection.info.pop(_DIRTY, None)
+        # A connection lost mid-transaction (a database restart) is invalidated: its info cannot be
+        # reached until the rollback completes, and its DBAPI connection is thrown away anyway.
+        if not connection.invalidated:
+            connection.info.pop(_DIRTY, None)
 
 
 def _session_began(session: Session, _transaction, connection) -> None:

@@ -565,6 +565,10 @@ def _show_logs(workdir: Path) -> None:
         text = path.read_text(errors="replace").splitlines()
         if path.name == "nginx-access.log":
             continue
+        alarming = [line for line in text if '"level": "ERROR"' in line or "Traceback" in line or '"status": 5' in line]
+        if alarming:
+            print(f"----- {path.name} (errors and 5xx answers, first 30) -----", flush=True)
+            print("\n".join(line[:20000] for line in alarming[:30]), flush=True)
         print(f"----- {path.name} (last 40 lines) -----", flush=True)
         print("\n".join(text[-40:]), flush=True)
 

@@ -289,3 +289,14 @@ def test_a_personal_feed_changes_as_soon_as_a_booking_does(app, client, feed_mem
     changed = client.get(feed, headers={"If-None-Match": etag})
     assert changed.status_code == 200
     assert "Fire marshal training" in changed.get_data(as_text=True)
+
+
+def test_a_connection_lost_mid_transaction_rolls_back_without_a_new_error(counter_engine):
+    """The database went away (a restart): rolling back must raise nothing of ours, so the app answers 503."""
+    page_cache.track_public_writes(counter_engine)
+    connection = counter_engine.connect()
+    connection.begin()
+    connection.execute(PublicGeneration.__table__.update().values(value=5))
+    connection.invalidate()
+    connection.rollback()
+    connection.close()
