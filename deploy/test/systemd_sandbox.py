@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 INIT_SCRIPT = Path(__file__).resolve().with_name("systemd_sandbox_init.sh")
+CHECKOUT = Path(__file__).resolve().parents[2]  # bound read-only into the sandbox at the same path
 CGROUP_HIERARCHIES = (Path("/sys/fs/cgroup/systemd"), Path("/sys/fs/cgroup/unified"))
 PR_SET_PDEATHSIG = 1
 LOGIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -57,7 +58,7 @@ class SystemdSandbox:
         command = (
             f'for f in {cgroups}; do echo $$ > "$f"; done; '
             "exec unshare --cgroup --pid --fork --kill-child=SIGKILL --mount --net --uts --ipc --propagation private "
-            f'/bin/bash {INIT_SCRIPT} "{self.dir}"'
+            f'/bin/bash {INIT_SCRIPT} "{self.dir}" "{CHECKOUT}"'
         )
         with open(self.dir / "boot.log", "wb") as log:
             self.unshare = subprocess.Popen(

@@ -4,9 +4,10 @@
 # this machine's own / seen through an overlay whose writes go to a tmpfs (adduser, apt, /etc, /srv,
 # PostgreSQL's data all stay in the sandbox and vanish with it), a fresh /proc, a read-only /sys, the
 # sandbox's own cgroup subtree, a minimal /dev. Then pivot_root and exec /lib/systemd/systemd.
-# Usage: systemd_sandbox_init.sh DIR   (DIR holds root/ and rw/, made by the caller)
+# Usage: systemd_sandbox_init.sh DIR [CHECKOUT]   (DIR holds root/ and rw/, made by the caller)
 set -euo pipefail
 dir=$1
+checkout=${2:-}
 root=$dir/root
 
 mount --make-rprivate /
@@ -39,6 +40,13 @@ ln -s /proc/self/fd/0 "$root/dev/stdin"
 ln -s /proc/self/fd/1 "$root/dev/stdout"
 ln -s /proc/self/fd/2 "$root/dev/stderr"
 mount -t tmpfs -o mode=1777 tmp "$root/tmp"  # an empty /tmp, as after a boot
+# The checkout under test (the walk-through clones it; the SMTP sink runs from its venv), read-only at
+# the same path: wherever it lies (under /tmp, on another filesystem) the steps above would hide it.
+if [ -n "$checkout" ]; then
+    mkdir -p "$root$checkout"
+    mount --bind "$checkout" "$root$checkout"
+    mount -o remount,bind,ro "$root$checkout"
+fi
 
 # Units of this machine that have no place in a throwaway sandbox (terminals, mDNS, the clock,
 # maintenance timers) are masked; nginx and PostgreSQL start as they would on a fresh Debian.
