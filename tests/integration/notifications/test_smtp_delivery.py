@@ -93,7 +93,7 @@ def test_a_message_left_sending_by_a_crashed_sender_is_resent_with_the_same_mess
     def crash(*_args, **_kwargs):
         raise KeyboardInterrupt("the sender died after the server accepted the message")
 
-    monkeypatch.setattr(outbox, "_mark_sent", crash)
+    monkeypatch.setattr(outbox.delivery, "_mark_sent", crash)
     with pytest.raises(KeyboardInterrupt):
         deliver_pending(NOW)
     monkeypatch.undo()

@@ -1,0 +1,64 @@
+"""Rule 7: emails go to the outbox inside the transaction that causes them, then out over SMTP.
+
+`queue_email` renders a message from `templates/emails/<name>.txt` and
+`.html` and adds it to the current transaction. `deliver_pending` claims
+messages one at a time (a short transaction that marks them `sending`), sends
+them and marks them `sent`; a failure schedules a retry with exponential
+back-off until MAIL_MAX_ATTEMPTS, then `failed` (visible to admins). A message
+whose sender died while `sending` is reclaimed after a timeout; its
+Message-ID stays the same, so a receiving server can drop the duplicate.
+
+`queue_deferred` is the cheap twin of `queue_email` for changes made under a
+lock (a booking's confirmation): the message row is written in the same
+transaction, as `unrendered`, holding only how to render it (a registered
+renderer's name and a few ids). `render_deferred_now` renders it right after
+the commit, outside the lock; `deliver_pending` renders whatever a request
+left unrendered (it died between commit and rendering) before sending. The
+row is one row from the start, so rendering twice (request and delivery at
+once) still sends one email: only the first conditional update takes effect.
+See docs/notifications.md.
+"""
+
+from bookings.notifications.outbox.deferred import (
+    _DEFERRED_KEY,
+    RENDER_BATCH,
+    UNRENDERED,
+    Renderer,
+    Rendering,
+    _renderers,
+    queue_deferred,
+    register_renderer,
+    render_deferred,
+    render_deferred_now,
+)
+from bookings.notifications.outbox.delivery import (
+    BACKOFF_BASE_SECONDS,
+    BACKOFF_MAX_SECONDS,
+    SENDING_TIMEOUT,
+    _claim_next,
+    build_email,
+    deliver_pending,
+)
+from bookings.notifications.outbox.queueing import Attachment, queue_email, suppressed
+
+__all__ = [
+    "BACKOFF_BASE_SECONDS",
+    "BACKOFF_MAX_SECONDS",
+    "RENDER_BATCH",
+    "SENDING_TIMEOUT",
+    "UNRENDERED",
+    "_DEFERRED_KEY",
+    "Attachment",
+    "Renderer",
+    "Rendering",
+    "_claim_next",
+    "_renderers",
+    "build_email",
+    "deliver_pending",
+    "queue_deferred",
+    "queue_email",
+    "register_renderer",
+    "render_deferred",
+    "render_deferred_now",
+    "suppressed",
+]

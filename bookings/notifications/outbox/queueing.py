@@ -1,0 +1,99 @@
+"""Queueing an email in the current transaction: rendered now (`queue_email`), or dropped while a caller's
+own email covers it (`suppressed`)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import render_template
+
+from bookings.extensions import db
+from bookings.notifications.models import OutboxMessage, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+# Kinds of email that `queue_email` drops in the current call stack (see `suppressed`).
+_suppressed_kinds: ContextVar[frozenset[str]] = ContextVar("suppressed_email_kinds", default=frozenset())
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    content: str
+
+
+def queue_email(
+    template: str,
+    *,
+    to: str,
+    subject: str,
+    now: datetime,
+    attachments: list[Attachment] | None = None,
+    booking_reference: str | None = None,
+    event_id: int | None = None,
+    message_key: str | None = None,
+    **context: Any,
+) -> OutboxMessage | None:
+    """Render `templates/emails/<template>.txt/.html` and add it to the current transaction.
+
+    `message_key` (unique in the outbox) makes a message that must go out once
+    at most, such as a reminder: a second message with the same key fails the
+    transaction with an IntegrityError. Returns None when the kind is
+    `suppressed` here.
+    """
+    if template in _suppressed_kinds.get():
+        return None
+    text_body, html_body = _render_bodies(template, subject, context)
+    message = OutboxMessage(
+        message_key=message_key or uuid.uuid4().hex,
+        kind=template,
+        to_address=to,
+        subject=subject,
+        text_body=text_body,
+        html_body=html_body,
+        attachments=[a.__dict__ for a in attachments or []],
+        status=OutboxStatus.PENDING.value,
+        next_attempt_at=now,
+        created_at=now,
+        booking_reference=booking_reference,
+        event_id=event_id,
+    )
+    db.session.add(message)
+    return message
+
+
+def _render_bodies(template: str, subject: str, context: dict[str, Any]) -> tuple[str, str]:
+    context = {"subject": subject, **context}
+    # The plain-text twin of the HTML layout's footer, the same under every email.
+    text_body = render_template(f"emails/{template}.txt", **context).rstrip() + "\n\n"
+    text_body += render_template("emails/_footer.txt", **context)
+    try:
+        html_body = render_template(f"emails/{template}.html", **context)
+    except Exception as error:  # no HTML version is allowed; a broken one is not
+        if type(error).__name__ != "TemplateNotFound":
+            raise
+        html_body = ""
+    return text_body, html_body
+
+
+@contextmanager
+def suppressed(*kinds: str) -> Iterator[None]:
+    """Drop emails of these kinds queued inside the block, because the caller sends one that covers them.
+
+    Cancelling an event cancels its bookings through the booking service, which
+    would also write each booker a "booking cancelled" email; the event's own
+    "event cancelled" email says the same, so the booker gets one, not two.
+    """
+    token = _suppressed_kinds.set(_suppressed_kinds.get() | frozenset(kinds))
+    try:
+        yield
+    finally:
+        _suppressed_kinds.reset(token)
