@@ -38,13 +38,13 @@ from bookings.core import audit
 from bookings.core.db import in_write_transaction, transactional
 from bookings.core.errors import Conflict, SoldOut, ValidationError
 from bookings.extensions import db
-from bookings.notifications.outbox import Rendering, queue_deferred, queue_email, register_renderer, render_deferred_now
+from bookings.notifications.outbox import Rendering, queue_deferred, queue_email, register_renderer
 
 
 def mark_confirmed(
     booking: Booking, *, method: PaymentMethod, actor_id: int | None, now: datetime, defer_emails: bool = False
 ) -> None:
-    """Confirm in the caller's transaction. `defer_emails`: the caller renders them after its commit."""
+    """Confirm in the caller's transaction. `defer_emails`: the mail process renders them (see below)."""
     booking.status = BookingStatus.CONFIRMED.value
     booking.payment_method = method.value
     booking.payment_status = {
@@ -73,9 +73,9 @@ CONFIRMATION_RENDERER = "booking.confirmed"
 def send_confirmation_emails(booking: Booking, now: datetime, *, deferred: bool = False) -> None:
     """The booker's confirmation, and each other attendee's own (written to the outbox).
 
-    `deferred`: queue them unrendered, for `render_deferred_now` after the
-    commit (the caller must call it), so the templates and the calendar file
-    are not built while the event is locked.
+    `deferred`: queue them unrendered, for the mail process to render before
+    it sends (`notifications.outbox.queue_deferred`), so the templates and the
+    calendar file are built neither under the event's lock nor in the request.
     """
     db.session.flush()  # a booking made in this transaction gets its ids (the recipes and templates need them)
     event = booking.event
@@ -238,21 +238,12 @@ def book_places(
     A request that plainly cannot fit is refused from a read, before the lock
     (in a sold-out rush most requests are these); the locked transaction stays
     the authority whenever places appear to be left. Its confirmation emails
-    are rendered after the commit, outside the lock (`notifications.outbox.queue_deferred`).
+    are rendered by the mail process, not under the lock nor in the request
+    (`notifications.outbox.queue_deferred`).
     """
-    if in_write_transaction():  # part of a caller's transaction: nothing can happen after our commit
-        return _book_places(
-            event_id=event_id,
-            booker=booker,
-            ticket_type_id=ticket_type_id,
-            people=people,
-            method=method,
-            now=now,
-            billing=billing,
-            defer_emails=False,
-        )
-    refuse_if_plainly_sold_out(event_id, booker, ticket_type_id, people, method, now)
-    booking = _book_places(
+    if not in_write_transaction():  # within a caller's transaction the lock is the only check
+        refuse_if_plainly_sold_out(event_id, booker, ticket_type_id, people, method, now)
+    return _book_places(
         event_id=event_id,
         booker=booker,
         ticket_type_id=ticket_type_id,
@@ -260,10 +251,7 @@ def book_places(
         method=method,
         now=now,
         billing=billing,
-        defer_emails=True,
     )
-    render_deferred_now()
-    return booking
 
 
 def _checked_rate(
@@ -341,7 +329,6 @@ def _book_places(
     method: PaymentMethod,
     now: datetime,
     billing: BillingDetails | None,
-    defer_emails: bool,
 ) -> Booking:
     if not people:
         raise ValidationError("Give at least one attendee.", field="attendees")
@@ -366,7 +353,7 @@ def _book_places(
     )
     if not card:
         # An invoice booking's invoice is issued by an attachment hook (payments) inside this transaction,
-        # so only a free booking's emails can wait until after the commit.
-        defer = defer_emails and method is PaymentMethod.FREE
+        # so only a free booking's emails can be left to the mail process.
+        defer = method is PaymentMethod.FREE
         mark_confirmed(booking, method=method, actor_id=booker.id, now=now, defer_emails=defer)
     return booking

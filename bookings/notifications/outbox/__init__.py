@@ -11,16 +11,15 @@ Message-ID stays the same, so a receiving server can drop the duplicate.
 `queue_deferred` is the cheap twin of `queue_email` for changes made under a
 lock (a booking's confirmation): the message row is written in the same
 transaction, as `unrendered`, holding only how to render it (a registered
-renderer's name and a few ids). `render_deferred_now` renders it right after
-the commit, outside the lock; `deliver_pending` renders whatever a request
-left unrendered (it died between commit and rendering) before sending. The
-row is one row from the start, so rendering twice (request and delivery at
+renderer's name and a few ids). The request never renders it: the mail
+process (`deliver_pending`) renders unrendered messages before it sends, so
+the templates and the calendar file cost the booking request nothing. The
+row is one row from the start, so rendering twice (two delivery runs at
 once) still sends one email: only the first conditional update takes effect.
 See docs/notifications.md.
 """
 
 from bookings.notifications.outbox.deferred import (
-    _DEFERRED_KEY,
     RENDER_BATCH,
     UNRENDERED,
     Renderer,
@@ -29,7 +28,6 @@ from bookings.notifications.outbox.deferred import (
     queue_deferred,
     register_renderer,
     render_deferred,
-    render_deferred_now,
 )
 from bookings.notifications.outbox.delivery import (
     BACKOFF_BASE_SECONDS,
@@ -47,7 +45,6 @@ __all__ = [
     "RENDER_BATCH",
     "SENDING_TIMEOUT",
     "UNRENDERED",
-    "_DEFERRED_KEY",
     "Attachment",
     "Renderer",
     "Rendering",
@@ -59,6 +56,5 @@ __all__ = [
     "queue_email",
     "register_renderer",
     "render_deferred",
-    "render_deferred_now",
     "suppressed",
 ]

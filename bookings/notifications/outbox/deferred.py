@@ -1,5 +1,5 @@
-"""Messages queued under a lock as `unrendered` (a renderer's name and ids), rendered after the commit
-(`render_deferred_now`) or by the mail process (`render_deferred`). See the package docstring."""
+"""Messages queued under a lock as `unrendered` (a renderer's name and ids) and rendered by the mail
+process (`render_deferred`, run by `deliver_pending` before it sends). See the package docstring."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, inspect, select, update
+from sqlalchemy import bindparam, select, update
 
 from bookings.core.db import transactional
 from bookings.extensions import db
@@ -23,7 +23,6 @@ log = logging.getLogger(__name__)
 # Status of a message queued by `queue_deferred` and not yet rendered: never claimed for sending.
 UNRENDERED = OutboxStatus.UNRENDERED.value
 RENDER_BATCH = 500
-_DEFERRED_KEY = "outbox_deferred_messages"
 
 
 @dataclass(frozen=True)
@@ -56,13 +55,14 @@ def queue_deferred(
     booking_reference: str | None = None,
     event_id: int | None = None,
 ) -> OutboxMessage | None:
-    """Add a message to the current transaction now and render it after the commit.
+    """Add a message to the current transaction now, for the mail process to render and send.
 
     The row is the message (same key, recipient, subject, links) with its
     bodies and attachments still to come: `renderer(params, memo)` gives the
     context for `templates/emails/<template>`. Until then its text body holds
-    the recipe and its status is `unrendered`, which no sender claims.
-    Returns None when the kind is `suppressed` here.
+    the recipe and its status is `unrendered`, which no sender claims until
+    `render_deferred` has rendered it. Returns None when the kind is
+    `suppressed` here.
     """
     if template in _suppressed_kinds.get():
         return None
@@ -84,33 +84,11 @@ def queue_deferred(
         event_id=event_id,
     )
     db.session.add(message)
-    db.session.info.setdefault(_DEFERRED_KEY, []).append((message, _Unrendered(0, template, subject, recipe)))
     return message
 
 
-def render_deferred_now() -> int:
-    """Render the messages this session queued with `queue_deferred`; call after their transaction committed.
-
-    Never raises for a message that cannot be rendered: the commit stands and
-    `deliver_pending` tries again. What the session loaded to render them (the
-    booking) stays loaded for the caller. Returns how many were rendered.
-    """
-    queued = db.session.info.pop(_DEFERRED_KEY, [])
-    # A message whose transaction rolled back (a retry, an error) has no identity: nothing to render.
-    rows = [
-        replace(unrendered, id=state.identity[0])
-        for message, unrendered in queued
-        if (state := inspect(message)).has_identity
-    ]
-    try:
-        return _render_rows(rows)
-    except Exception:  # the change is committed whatever happens here; delivery renders what is left
-        log.exception("Could not render deferred outbox messages")
-        return 0
-
-
 def render_deferred(*, limit: int = RENDER_BATCH) -> int:
-    """Render the oldest unrendered messages (left by requests that died) and make them due. Returns how many."""
+    """Render the oldest unrendered messages and make them due to be sent. Returns how many."""
     found = db.session.execute(
         select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.subject, OutboxMessage.text_body)
         .where(OutboxMessage.status == UNRENDERED)
@@ -155,26 +133,15 @@ def _render_rows(rows: list[_Unrendered]) -> int:
             }
         )
     if rendered:
-        _store_rendered(rendered)
-    return len(rendered)
-
-
-def _store_rendered(rendered: list[dict[str, Any]]) -> None:
-    """One short write transaction; what the session loaded to render stays loaded (for the caller's answer)."""
-    session = db.session()
-    keep = session.expire_on_commit
-    session.expire_on_commit = False
-    try:
         _update_rendered(rendered)
-    finally:
-        session.expire_on_commit = keep
+    return len(rendered)
 
 
 @transactional
 def _update_rendered(rendered: list[dict[str, Any]]) -> None:
-    # Only an unrendered row changes: when a request and a delivery run render the same message,
-    # the second update finds it pending (or sent) and leaves it alone. Table-level, so the
-    # session's copies of these rows are neither consulted nor changed.
+    # Only an unrendered row changes: when two delivery runs render the same message at once, the
+    # second update finds it pending (or sent) and leaves it alone. Table-level, so the session's
+    # copies of these rows are neither consulted nor changed.
     table = OutboxMessage.__table__
     statement = (
         update(table)

@@ -1,11 +1,14 @@
-"""Confirmation emails queued in the booking's transaction and rendered after its commit, outside the lock.
+"""Confirmation emails queued in the booking's transaction and rendered by the mail process.
 
-The row is written with the booking (so it is never lost) as `unrendered`;
-the request renders it after the commit, and the delivery run renders any a
-request left behind. Rendering twice still gives one message.
+The row is written with the booking (so it is never lost) as `unrendered`,
+holding only its recipe; neither the lock nor the request pays for the
+templates and the calendar file. The delivery run renders it before it
+sends. Rendering twice still gives one message.
 """
 
 from __future__ import annotations
+
+import json
 
 from sqlalchemy import select
 
@@ -40,41 +43,44 @@ def _book_free(event, booker, people):
     )
 
 
-def _book_without_rendering(monkeypatch, event, booker, people):
-    """A request that dies between its commit and rendering its emails."""
-    monkeypatch.setattr(confirming, "render_deferred_now", lambda: 0)
-    booking = _book_free(event, booker, people)
-    monkeypatch.undo()
-    db.session.info.pop(outbox._DEFERRED_KEY, None)
-    return booking
-
-
-def test_free_booking_emails_are_rendered_by_the_time_the_service_returns(app, clock):
+def test_a_free_booking_queues_its_emails_unrendered_with_their_recipe(app, clock):
     event = make_event(capacity=5, title="Data protection basics")
     booker = make_user(email="booker@council.example")
     booking = _book_free(event, booker, [("Ann", "ann@council.example")])
     messages = _messages()
     assert [(m.kind, m.to_address, m.status) for m in messages] == [
-        ("booking_confirmed", "booker@council.example", OutboxStatus.PENDING.value),
-        ("attendee_confirmed", "ann@council.example", OutboxStatus.PENDING.value),
+        ("booking_confirmed", "booker@council.example", outbox.UNRENDERED),
+        ("attendee_confirmed", "ann@council.example", outbox.UNRENDERED),
     ]
+    recipes = [json.loads(m.text_body) for m in messages]
+    assert [r["params"]["reference"] for r in recipes] == [booking.reference] * 2
+    assert all(m.html_body == "" and m.attachments == [] for m in messages)
+
+
+def test_delivery_renders_them_with_the_booking_and_its_calendar_file(app, clock, smtp_server):
+    event = make_event(capacity=5, title="Data protection basics")
+    booker = make_user(email="booker@council.example")
+    booking = _book_free(event, booker, [("Ann", "ann@council.example")])
+    assert outbox.render_deferred() == 2
+    messages = _messages()
+    assert {m.status for m in messages} == {OutboxStatus.PENDING.value}
     assert booking.reference in messages[0].text_body
     assert all("Data protection basics" in m.text_body and "Data protection basics" in m.html_body for m in messages)
     assert all(m.attachments[0]["filename"] == f"booking-{booking.reference}.ics" for m in messages)
 
 
-def test_an_unrendered_message_is_never_claimed_for_sending(app, clock, smtp_server, monkeypatch):
+def test_an_unrendered_message_is_never_claimed_for_sending(app, clock, smtp_server):
     event = make_event(capacity=5)
     booker = make_user(email="booker@council.example")
-    _book_without_rendering(monkeypatch, event, booker, [("Ann", "ann@council.example")])
+    _book_free(event, booker, [("Ann", "ann@council.example")])
     assert {m.status for m in _messages()} == {outbox.UNRENDERED}
     assert outbox._claim_next(utcnow()) is None
 
 
-def test_delivery_renders_and_sends_what_a_dead_request_left_unrendered(app, clock, smtp_server, monkeypatch):
+def test_delivery_renders_and_sends_them(app, clock, smtp_server):
     event = make_event(capacity=5, title="Safeguarding refresher")
     booker = make_user(email="booker@council.example")
-    booking = _book_without_rendering(monkeypatch, event, booker, [("Ann", "ann@council.example")])
+    booking = _book_free(event, booker, [("Ann", "ann@council.example")])
 
     assert outbox.deliver_pending(utcnow()) == {"sent": 2, "failed": 0}
 
@@ -84,10 +90,10 @@ def test_delivery_renders_and_sends_what_a_dead_request_left_unrendered(app, clo
     assert {m.status for m in _messages()} == {OutboxStatus.SENT.value}
 
 
-def test_rendering_a_message_again_changes_nothing(app, clock, monkeypatch):
+def test_rendering_a_message_again_changes_nothing(app, clock):
     event = make_event(capacity=5)
     booker = make_user(email="booker@council.example")
-    _book_without_rendering(monkeypatch, event, booker, [("Ann", "ann@council.example")])
+    _book_free(event, booker, [("Ann", "ann@council.example")])
     assert outbox.render_deferred() == 2
     first = [(m.message_key, m.text_body, m.status) for m in _messages()]
 
@@ -95,16 +101,17 @@ def test_rendering_a_message_again_changes_nothing(app, clock, monkeypatch):
     assert [(m.message_key, m.text_body, m.status) for m in _messages()] == first
 
 
-def test_a_message_that_cannot_be_rendered_waits_without_failing_the_booking(app, clock, monkeypatch):
+def test_a_message_that_cannot_be_rendered_waits_for_the_next_delivery_run(app, clock, smtp_server, monkeypatch):
     event = make_event(capacity=5)
     booker = make_user(email="booker@council.example")
+    booking = _book_free(event, booker, [("Ann", "ann@council.example")])
+    assert booking.status == "confirmed"
 
     def broken(params, memo):
         raise RuntimeError("template store unreachable")
 
     monkeypatch.setitem(outbox._renderers, confirming.CONFIRMATION_RENDERER, broken)
-    booking = _book_free(event, booker, [("Ann", "ann@council.example")])
-    assert booking.status == "confirmed"
+    assert outbox.deliver_pending(utcnow()) == {"sent": 0, "failed": 0}
     assert {m.status for m in _messages()} == {outbox.UNRENDERED}
 
     monkeypatch.undo()
@@ -112,7 +119,7 @@ def test_a_message_that_cannot_be_rendered_waits_without_failing_the_booking(app
     assert {m.status for m in _messages()} == {OutboxStatus.PENDING.value}
 
 
-def test_a_booking_made_inside_a_callers_transaction_renders_its_emails_there(app, clock):
+def test_a_booking_made_inside_a_callers_transaction_queues_them_the_same_way(app, clock):
     event = make_event(capacity=5)
     booker = make_user(email="booker@council.example")
 
@@ -121,4 +128,4 @@ def test_a_booking_made_inside_a_callers_transaction_renders_its_emails_there(ap
         return _book_free(event, booker, [("Ann", "ann@council.example")])
 
     book_inside()
-    assert {m.status for m in _messages()} == {OutboxStatus.PENDING.value}
+    assert {m.status for m in _messages()} == {outbox.UNRENDERED}
