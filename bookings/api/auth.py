@@ -19,9 +19,9 @@ from flask import Response, after_this_request, g, request
 from bookings.accounts.models import User
 from bookings.accounts.services.api_tokens import identify_api_token, note_api_token_use
 from bookings.core.clock import utcnow
-from bookings.core.db import transactional
+from bookings.core.db import run_with_next_write, take_pending_writes, transactional
 from bookings.core.errors import DomainError, Forbidden
-from bookings.core.ratelimit import SAFE_METHODS, share_next_turn, take_shared_writes
+from bookings.core.ratelimit import SAFE_METHODS
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +62,13 @@ def authenticate_request() -> None:
     if request.method in SAFE_METHODS:  # never rate limited: noted now, in a transaction of its own
         _run_writes([partial(note_api_token_use, due_token_id, now)])
         return
-    # A change: noted in the request's rate-limit transaction when the view has a limit, else after the view.
-    share_next_turn(partial(note_api_token_use, due_token_id, now))
-    after_this_request(_run_shared_writes)
+    # A change: noted in the request's first write transaction, or after the view if it makes none.
+    run_with_next_write(partial(note_api_token_use, due_token_id, now), required=True)
+    after_this_request(_run_pending_writes)
 
 
-def _run_shared_writes(response: Response) -> Response:
-    writes = take_shared_writes()
+def _run_pending_writes(response: Response) -> Response:
+    writes = take_pending_writes()
     if writes:
         try:
             _run_writes(writes)
@@ -77,7 +77,7 @@ def _run_shared_writes(response: Response) -> Response:
     return response
 
 
-@transactional
+@transactional(durable=False)  # a last use lost in a crash harms nothing
 def _run_writes(writes: list[Callable[[], None]]) -> None:
     for write in writes:
         write()

@@ -33,7 +33,9 @@ from bookings.core.ratelimit import per_person, rate_limit
 
 @bp.post("/events/<int:event_id>/bookings")
 @require_user
-@rate_limit(per_person("book"), "BOOKING_RATE_LIMIT", "BOOKING_RATE_WINDOW_SECONDS", action="book places")
+@rate_limit(
+    per_person("book"), "BOOKING_RATE_LIMIT", "BOOKING_RATE_WINDOW_SECONDS", action="book places", counts="changes"
+)
 def create_booking(event_id: int):
     body = json_object()
     now = utcnow()

@@ -92,7 +92,13 @@ def visible_event(event_id: int) -> Event:
 
 @bp.post("/events/<int:event_id>/waitlist")
 @require_user
-@rate_limit(per_person("waitlist"), "BOOKING_RATE_LIMIT", "BOOKING_RATE_WINDOW_SECONDS", action="join waiting lists")
+@rate_limit(
+    per_person("waitlist"),
+    "BOOKING_RATE_LIMIT",
+    "BOOKING_RATE_WINDOW_SECONDS",
+    action="join waiting lists",
+    counts="changes",
+)
 def join_waitlist(event_id: int):
     body = json_object()
     now = utcnow()

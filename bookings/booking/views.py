@@ -50,7 +50,9 @@ def _int_or_none(value: str | None) -> int | None:
 
 @bp.route("/events/<slug>/book", methods=["GET", "POST"])
 @login_required
-@rate_limit(per_person("book"), "BOOKING_RATE_LIMIT", "BOOKING_RATE_WINDOW_SECONDS", action="book places")
+@rate_limit(
+    per_person("book"), "BOOKING_RATE_LIMIT", "BOOKING_RATE_WINDOW_SECONDS", action="book places", counts="changes"
+)
 def start(slug: str):
     event = _event_by_slug(slug)
     now = utcnow()

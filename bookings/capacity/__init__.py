@@ -25,16 +25,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, func, select, union_all
+from sqlalchemy import Select, bindparam, func, select, union_all
 
 from bookings.catalogue.models import Event, TicketType
 from bookings.core.db import in_write_transaction
 from bookings.core.errors import SoldOut
+from bookings.core.types import UTCDateTime
 from bookings.extensions import db
 
 # A place source: (event ids, now) -> SELECT event_id, ticket_type_id, places (one row per claim or group).
-PlaceSource = Callable[[Iterable[int], datetime], Select]
+# Called once per process with bound parameters (an expanding one for the ids), so the statement is
+# built once and only executed per request; admin queries may call one with a list and a datetime.
+PlaceSource = Callable[[Any, Any], Select]
 # Called inside the locked transaction when places may have been freed (before an open sale, after a
 # cancellation or expiry, when capacity is raised), so that freed places reach the waiting list first.
 FreedPlacesHandler = Callable[[int, datetime], None]
@@ -107,22 +111,33 @@ def compute_availability(
     return Availability(capacity=capacity, taken=taken, taken_by_type=by_type, caps=dict(caps))
 
 
-def _claims_query(event_ids: list[int], now: datetime) -> Select | None:
-    parts = [source(event_ids, now) for source in _sources.values()]
-    if not parts:
-        return None
-    union = union_all(*parts).subquery()
-    return select(union.c.event_id, union.c.ticket_type_id, func.sum(union.c.places)).group_by(
-        union.c.event_id, union.c.ticket_type_id
-    )
+_EVENT_IDS = bindparam("event_ids", expanding=True)
+_NOW = bindparam("now", type_=UTCDateTime())
+# Built once per set of sources: constructing a union of selects costs more than running it.
+_claims_statements: dict[tuple[str, ...], Select | None] = {}
+_CAPS = select(TicketType.event_id, TicketType.id, TicketType.cap).where(TicketType.event_id.in_(_EVENT_IDS))
+
+
+def _claims_query() -> Select | None:
+    names = tuple(_sources)
+    if names not in _claims_statements:
+        parts = [source(_EVENT_IDS, _NOW) for source in _sources.values()]
+        statement = None
+        if parts:
+            union = union_all(*parts).subquery()
+            statement = select(union.c.event_id, union.c.ticket_type_id, func.sum(union.c.places)).group_by(
+                union.c.event_id, union.c.ticket_type_id
+            )
+        _claims_statements[names] = statement
+    return _claims_statements[names]
 
 
 def _load_claims(event_ids: list[int], now: datetime) -> dict[int, list[Claim]]:
     claims: dict[int, list[Claim]] = {event_id: [] for event_id in event_ids}
-    query = _claims_query(event_ids, now)
+    query = _claims_query()
     if query is None or not event_ids:
         return claims
-    for event_id, ticket_type_id, places in db.session.execute(query):
+    for event_id, ticket_type_id, places in db.session.execute(query, {"event_ids": event_ids, "now": now}):
         claims[event_id].append(Claim(ticket_type_id=ticket_type_id, places=int(places or 0)))
     return claims
 
@@ -134,9 +149,7 @@ def availability_for(events: Iterable[Event], now: datetime) -> dict[int, Availa
     if not event_ids:
         return {}
     caps: dict[int, dict[int, int | None]] = {event_id: {} for event_id in event_ids}
-    for event_id, ticket_type_id, cap in db.session.execute(
-        select(TicketType.event_id, TicketType.id, TicketType.cap).where(TicketType.event_id.in_(event_ids))
-    ):
+    for event_id, ticket_type_id, cap in db.session.execute(_CAPS, {"event_ids": event_ids}):
         caps[event_id][ticket_type_id] = cap
     claims = _load_claims(event_ids, now)
     return {e.id: compute_availability(e.capacity, caps[e.id], claims[e.id], now) for e in events}

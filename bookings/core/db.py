@@ -15,14 +15,16 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import wraps
-from typing import ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar, overload
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bookings.core.errors import Busy
+from bookings.core.write_gate import write_gate
 from bookings.extensions import db
 
 P = ParamSpec("P")
@@ -79,17 +81,63 @@ def is_contention(error: BaseException) -> bool:
     return False
 
 
+_PENDING_WRITES = "bookings_pending_writes"
+
+
+@dataclass(frozen=True)
+class PendingWrite:
+    write: Callable[[], None]
+    required: bool  # run in a transaction of its own if the request never writes (see `take_pending_writes`)
+
+
+def run_with_next_write(write: Callable[[], None], *, required: bool) -> PendingWrite:
+    """Run `write` at the start of this session's next write transaction instead of in one of its own.
+
+    For small bookkeeping noticed before a request's view runs (a rate-limit
+    hit, an API token's last use): a request that writes anyway pays for one
+    transaction, not two, and on SQLite takes the write lock once. If that
+    transaction rolls back, the write is kept for the next one. Whatever no
+    write transaction ran is the caller's (`take_pending_writes`): `required`
+    ones it must still run, the others are dropped with the request
+    (`forget_pending_write`).
+    """
+    pending = PendingWrite(write, required)
+    db.session.info.setdefault(_PENDING_WRITES, []).append(pending)
+    return pending
+
+
+def forget_pending_write(pending: PendingWrite) -> None:
+    """Drop `pending` if no write transaction has run it yet (its request is over)."""
+    queued = db.session.info.get(_PENDING_WRITES, [])
+    if pending in queued:
+        queued.remove(pending)
+
+
+def take_pending_writes() -> list[Callable[[], None]]:
+    """The required writes `run_with_next_write` was given that no write transaction ran (and forget them all)."""
+    return [p.write for p in db.session.info.pop(_PENDING_WRITES, []) if p.required]
+
+
 def in_write_transaction() -> bool:
     """True inside `write_transaction` (the capacity module refuses to run otherwise)."""
     return bool(db.session.info.get(WRITE_OPTION))
 
 
 @contextmanager
-def write_transaction() -> Iterator[None]:
+def write_transaction(*, durable: bool = True, keep_loaded: bool = False) -> Iterator[None]:
     """One write transaction: IMMEDIATE on SQLite, committed on success, rolled back on error.
 
     Anything the session had loaded is committed away first so the
-    transaction starts fresh (a request may have read the current user).
+    transaction starts fresh (a request may have read the current user). On
+    SQLite the transaction waits its turn at the database's write gate
+    (`core.write_gate`) first. It begins with the session's pending writes
+    (`run_with_next_write`). `durable=False` is for bookkeeping whose loss in
+    a crash harms nothing (rate-limit hits, a token's last use, a rendered
+    email that can be rendered again): on PostgreSQL its commit does not wait
+    for the disk (`synchronous_commit` off for this transaction only).
+    `keep_loaded=True`: what the transaction loaded and wrote is not expired
+    by its commit, for a caller that answers with exactly what it wrote (the
+    API's 201) instead of reading it all back.
     """
     session = db.session
     if session.info.get(WRITE_OPTION):
@@ -98,38 +146,70 @@ def write_transaction() -> Iterator[None]:
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("write_transaction() started with unflushed changes in the session")
     session.commit()
-    session.connection(execution_options={WRITE_OPTION: True})
-    session.info[WRITE_OPTION] = True
-    try:
-        yield
+    with write_gate(session.get_bind()):
+        connection = session.connection(execution_options={WRITE_OPTION: True})
+        if not durable and connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+        session.info[WRITE_OPTION] = True
+        pending = session.info.pop(_PENDING_WRITES, [])
+        try:
+            for write in pending:
+                write.write()
+            yield
+            _commit(session, keep_loaded=keep_loaded)
+        except BaseException:
+            session.rollback()
+            if pending:  # rolled back with the transaction: due again in the next one
+                session.info[_PENDING_WRITES] = pending + session.info.get(_PENDING_WRITES, [])
+            raise
+        finally:
+            session.info.pop(WRITE_OPTION, None)
+
+
+def _commit(session, *, keep_loaded: bool) -> None:
+    if not keep_loaded:
         session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        return
+    actual = session()  # the scoped session's Session, which holds the setting
+    expire = actual.expire_on_commit
+    actual.expire_on_commit = False
+    try:
+        actual.commit()
     finally:
-        session.info.pop(WRITE_OPTION, None)
+        actual.expire_on_commit = expire
 
 
-def transactional(fn: Callable[P, T]) -> Callable[P, T]:
+@overload
+def transactional(fn: Callable[P, T]) -> Callable[P, T]: ...
+
+
+@overload
+def transactional(*, durable: bool = True, keep_loaded: bool = False) -> Callable[[Callable[P, T]], Callable[P, T]]: ...
+
+
+def transactional(fn=None, *, durable: bool = True, keep_loaded: bool = False):
     """Run a service as one write transaction, retrying on database contention.
 
     The service must be safe to re-run from the start: it receives the same
     arguments and re-reads everything it needs. Raises `Busy` when contention
-    outlasts every retry.
+    outlasts every retry. `durable` and `keep_loaded`: see `write_transaction`.
     """
 
-    @wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        if in_write_transaction():
-            return fn(*args, **kwargs)
-        for attempt in range(MAX_ATTEMPTS):
-            try:
-                with write_transaction():
-                    return fn(*args, **kwargs)
-            except DBAPIError as error:
-                if not is_contention(error):
-                    raise
-                time.sleep(min(0.5, 0.01 * (2**attempt)) * (0.5 + random.random()))
-        raise Busy("The system is busy. Please try again in a moment.")
+    def decorator(fn: Callable[P, T]) -> Callable[P, T]:
+        @wraps(fn)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+            if in_write_transaction():
+                return fn(*args, **kwargs)
+            for attempt in range(MAX_ATTEMPTS):
+                try:
+                    with write_transaction(durable=durable, keep_loaded=keep_loaded):
+                        return fn(*args, **kwargs)
+                except DBAPIError as error:
+                    if not is_contention(error):
+                        raise
+                    time.sleep(min(0.5, 0.01 * (2**attempt)) * (0.5 + random.random()))
+            raise Busy("The system is busy. Please try again in a moment.")
 
-    return wrapper
+        return wrapper
+
+    return decorator(fn) if fn is not None else decorator

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from functools import wraps
-from typing import ParamSpec, TypeVar
+from functools import partial, wraps
+from typing import Literal, ParamSpec, TypeVar
 
 from flask import current_app, g, request
 from flask_login import current_user
 
 from bookings.core import throttle
 from bookings.core.clock import utcnow
-from bookings.core.db import transactional
+from bookings.core.db import forget_pending_write, run_with_next_write, transactional
 from bookings.core.errors import RateLimited
 
 P = ParamSpec("P")
@@ -41,34 +41,20 @@ def per_person(scope: str) -> Callable[[], str]:
     return key
 
 
-_SHARED_WRITES = "ratelimit_shared_writes"
-
-
-def share_next_turn(write: Callable[[], None]) -> None:
-    """Run `write` inside this request's next rate-limit transaction instead of one of its own.
-
-    For small bookkeeping writes noticed before the view runs (an API token's
-    last use): a limited request pays for one write transaction, not two. The
-    caller runs what is still pending itself (`take_shared_writes`) when the
-    request has no rate limit.
-    """
-    g.setdefault(_SHARED_WRITES, []).append(write)
-
-
-def take_shared_writes() -> list[Callable[[], None]]:
-    """The writes `share_next_turn` was given that no rate-limit transaction has run yet (and forget them)."""
-    return g.pop(_SHARED_WRITES, [])
-
-
-@transactional
-def _take_turn(key: str, limit: int, window: timedelta, now, shared: list[Callable[[], None]]) -> bool:
-    """Record a hit unless the key is over its limit; False when it is. Either way run the shared writes."""
-    for write in shared:
-        write()
+@transactional(durable=False)  # a hit lost in a crash harms nothing
+def _take_turn(key: str, limit: int, window: timedelta, now) -> bool:
+    """Record a hit unless the key is over its limit; False when it is."""
     if throttle.is_limited(key, limit=limit, window=window, now=now):
         return False
     throttle.add_hit(key, now=now)
     return True
+
+
+def _hit_with_the_change(key: str, limit: int, window: timedelta, now, message: str) -> None:
+    """Inside the view's write transaction: refuse (rolling it back) when over the limit, else record the hit."""
+    if throttle.is_limited(key, limit=limit, window=window, now=now):
+        raise RateLimited(message)
+    throttle.add_hit(key, now=now)
 
 
 def _describe(seconds: int) -> str:
@@ -82,22 +68,44 @@ def rate_limit(
     window: int | str,
     *,
     action: str = "do this",
+    counts: Literal["attempts", "changes"] = "attempts",
 ) -> Callable[[Callable[P, T]], Callable[P, T]]:
-    """Allow `limit` state-changing requests per `window` seconds per key. Either may name a config setting."""
+    """Allow `limit` state-changing requests per `window` seconds per key. Either may name a config setting.
+
+    `counts="attempts"`: every request is a hit, written before the view runs
+    (signing up, where failed attempts are what to slow). `counts="changes"`:
+    only a request that changes something is a hit (holding, booking, joining
+    a waiting list: the limit is against hoarding). The limit is checked by a
+    read before the view, and the hit is written, and checked again, at the
+    start of the view's own write transaction (`core.db.run_with_next_write`),
+    so a request pays for one write, not two. A refusal the view makes
+    before writing (sold out, a mistake in the form) changes nothing and costs
+    no hit: it was no dearer than the limit's own check.
+    """
 
     def decorator(view: Callable[P, T]) -> Callable[P, T]:
         @wraps(view)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
             if request.method not in SAFE_METHODS:
-                allowed = current_app.config[limit] if isinstance(limit, str) else limit
-                seconds = current_app.config[window] if isinstance(window, str) else window
-                key = key_func()  # before the transaction: its opening commit expires the signed-in user
-                turn = _take_turn(key, int(allowed), timedelta(seconds=int(seconds)), utcnow(), take_shared_writes())
-                if not turn:
-                    raise RateLimited(
-                        f"You have tried to {action} too many times in a short time. "
-                        f"Wait {_describe(int(seconds))} and try again."
-                    )
+                allowed = int(current_app.config[limit] if isinstance(limit, str) else limit)
+                seconds = int(current_app.config[window] if isinstance(window, str) else window)
+                message = (
+                    f"You have tried to {action} too many times in a short time. "
+                    f"Wait {_describe(seconds)} and try again."
+                )
+                key = key_func()  # before any transaction: a commit expires the signed-in user
+                span, now = timedelta(seconds=seconds), utcnow()
+                if counts == "changes":
+                    if throttle.is_limited(key, limit=allowed, window=span, now=now):
+                        raise RateLimited(message)
+                    hit = partial(_hit_with_the_change, key, allowed, span, now, message)
+                    pending = run_with_next_write(hit, required=False)
+                    try:
+                        return view(*args, **kwargs)
+                    finally:  # no hit for a request that wrote nothing (nor for a later one)
+                        forget_pending_write(pending)
+                if not _take_turn(key, allowed, span, now):
+                    raise RateLimited(message)
             return view(*args, **kwargs)
 
         return wrapper

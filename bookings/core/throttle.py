@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Index, String, delete, func, select
+from sqlalchemy import Index, String, bindparam, delete, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bookings.core.types import UTCDateTime
@@ -24,14 +24,16 @@ class ThrottleHit(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+_HITS = (
+    select(func.count())
+    .select_from(ThrottleHit)
+    .where(ThrottleHit.key == bindparam("key"), ThrottleHit.at > bindparam("since", type_=UTCDateTime()))
+)
+
+
 def hits(key: str, *, window: timedelta, now: datetime) -> int:
     """How many hits `key` has had in the window ending now."""
-    return (
-        db.session.scalar(
-            select(func.count()).select_from(ThrottleHit).where(ThrottleHit.key == key, ThrottleHit.at > now - window)
-        )
-        or 0
-    )
+    return db.session.scalar(_HITS, {"key": key, "since": now - window}) or 0
 
 
 def is_limited(key: str, *, limit: int, window: timedelta, now: datetime) -> bool:

@@ -46,6 +46,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bookings.core.clock import utcnow
+from bookings.core.write_gate import write_gate
 from bookings.extensions import db
 from bookings.site.logging import REQUEST_ID_HEADER, REQUEST_LOGGER, bind_request_id
 from bookings.site.models import PublicGeneration
@@ -92,7 +93,7 @@ def bump_generation(engine: Engine) -> None:
     Afterwards, not inside it: a reader that saw the new value is then sure to see the new data. A
     process killed between the two commits leaves pages at most PUBLIC_CACHE_SECONDS out of date."""
     try:
-        with engine.connect() as connection:
+        with write_gate(engine), engine.connect() as connection:
             if engine.dialect.name == "postgresql":
                 # Losing this commit in a crash costs no more than the case above, so no need to wait for the disk.
                 connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import BindParameter, Select, func, select
 
 from bookings.waitlist.models import WaitlistEntry, WaitlistStatus
 
 
-def live_offer_places(event_ids: Iterable[int], now: datetime) -> Select:
-    """(event_id, ticket_type_id, places) of offers not yet claimed, declined or past their time."""
+def live_offer_places(event_ids: Any, now: Any) -> Select:
+    """(event_id, ticket_type_id, places) of offers not yet claimed, declined or past their time.
+
+    `event_ids`: a list, or an expanding bound parameter; `now`: a datetime or a bound parameter.
+    """
     return (
         select(
             WaitlistEntry.event_id,
@@ -19,7 +21,7 @@ def live_offer_places(event_ids: Iterable[int], now: datetime) -> Select:
             func.sum(WaitlistEntry.places).label("places"),
         )
         .where(
-            WaitlistEntry.event_id.in_(list(event_ids)),
+            WaitlistEntry.event_id.in_(event_ids if isinstance(event_ids, BindParameter) else list(event_ids)),
             WaitlistEntry.status == WaitlistStatus.OFFERED.value,
             WaitlistEntry.offer_expires_at > now,
         )

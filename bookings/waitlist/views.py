@@ -38,7 +38,13 @@ def _int_or_none(value: str | None) -> int | None:
 
 @bp.route("/events/<slug>/waitlist", methods=["GET", "POST"])
 @login_required
-@rate_limit(per_person("waitlist"), "BOOKING_RATE_LIMIT", "BOOKING_RATE_WINDOW_SECONDS", action="join waiting lists")
+@rate_limit(
+    per_person("waitlist"),
+    "BOOKING_RATE_LIMIT",
+    "BOOKING_RATE_WINDOW_SECONDS",
+    action="join waiting lists",
+    counts="changes",
+)
 def join(slug: str):
     event = _event_by_slug(slug)
     now = utcnow()

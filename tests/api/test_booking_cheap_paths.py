@@ -1,19 +1,24 @@
 """What makes one API booking cheap, and that none of it changes an answer.
 
 A request that plainly cannot fit is refused from a read, before the event
-is locked, with the locked path's own 409; the token's last use is noted in
-the request's rate-limit transaction; the 201 is built without reloading.
+is locked, with the locked path's own 409, and writes nothing: no rate-limit
+hit (the limit counts changes). A booking is one write transaction: its
+rate-limit hit and the token's last use are written at its start. The 201 is
+built without reloading.
 """
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import event as sa_event
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bookings import capacity
 from bookings.accounts.models import ApiToken
+from bookings.booking.models import Attendee
 from bookings.booking.services import confirming
+from bookings.core import throttle
+from bookings.core.throttle import ThrottleHit
 from bookings.extensions import db
 from tests.api.conftest import bearer
 from tests.support.factories import make_api_token, make_event, make_user
@@ -94,7 +99,7 @@ def _token_id(user) -> int:
     return token_id
 
 
-def test_a_booking_notes_the_tokens_use_in_its_rate_limit_transaction(client, clock):
+def test_a_booking_notes_its_hit_and_the_tokens_use_in_its_own_transaction(client, clock):
     event = make_event(capacity=5)
     user = make_user()
     token = make_api_token(user)
@@ -111,7 +116,72 @@ def test_a_booking_notes_the_tokens_use_in_its_rate_limit_transaction(client, cl
         sa_event.remove(db.engine, "before_cursor_execute", note)
     assert _last_used(_token_id(user)) == clock.now
     if db.engine.dialect.name == "sqlite":  # PostgreSQL has no BEGIN IMMEDIATE to show where transactions start
-        assert writes[:3] == ["BEGIN IMMEDIATE", "UPDATE api_token", "INSERT INTO"]
+        assert writes == ["BEGIN IMMEDIATE", "UPDATE api_token", "INSERT INTO"]  # one write transaction in all
+    assert _hits() == 1
+
+
+def _hits() -> int:
+    count = db.session.scalar(select(func.count()).select_from(ThrottleHit))
+    db.session.commit()
+    return count
+
+
+def test_a_refusal_from_the_read_writes_nothing_and_costs_no_hit(client, clock, app):
+    app.config.update(BOOKING_RATE_LIMIT=1)
+    full = make_event(capacity=1)
+    _fill(client, full, 1)
+    user = make_user()
+    token = make_api_token(user)
+    _book(client, full, 1, token)  # the token's first use is noted (by a write after the answer)
+    before = _hits()
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    sa_event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert _book(client, full, 1, token).status_code == 409
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", note)
+    assert not [s for s in statements if s.startswith(("INSERT", "UPDATE", "DELETE", "BEGIN IMMEDIATE"))]
+    assert _hits() == before
+    assert _book(client, make_event(capacity=5), 1, token).status_code == 201  # the limit of 1 is not used up
+
+
+def test_a_refusal_under_the_lock_costs_no_hit_but_still_notes_the_tokens_use(client, clock, monkeypatch):
+    event = make_event(capacity=1)
+    _fill(client, event, 1)
+    before = _hits()
+    user = make_user()
+    token = make_api_token(user)
+    monkeypatch.setattr(confirming, "refuse_if_plainly_sold_out", lambda *args: None)  # straight to the lock
+    assert _book(client, event, 1, token).status_code == 409
+    assert _hits() == before
+    assert _last_used(_token_id(user)) == clock.now
+
+
+def test_the_limit_is_checked_again_inside_the_booking_transaction(client, clock, app, monkeypatch):
+    """Two requests of one person can both pass the read; the second is refused inside its transaction."""
+    app.config.update(BOOKING_RATE_LIMIT=1)
+    event = make_event(capacity=5)
+    token = make_api_token(make_user())
+    assert _book(client, event, 1, token).status_code == 201
+    reads = []
+    real = throttle.is_limited
+
+    def first_read_passes(*args, **kwargs):
+        reads.append(1)
+        return False if len(reads) == 1 else real(*args, **kwargs)
+
+    monkeypatch.setattr(throttle, "is_limited", first_read_passes)
+    response = _book(client, event, 1, token)
+    assert response.status_code == 429
+    assert response.get_json()["error"] == "rate_limited"
+    assert len(reads) == 2
+    taken = db.session.scalar(select(func.count()).select_from(Attendee).where(Attendee.event_id == event.id))
+    db.session.commit()
+    assert taken == 1  # the refused booking was rolled back with its transaction
 
 
 def test_a_refused_booking_still_notes_the_tokens_use(client, clock, app):

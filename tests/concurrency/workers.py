@@ -103,3 +103,27 @@ def watch_capacity(url: str, event_id: int, stop, results) -> None:
         db.session.remove()
         db.engine.dispose()
     results.put(("watch", highest, reads))
+
+
+def add_hits(url: str, worker: int, writes: int, barrier, results) -> None:
+    """`writes` write transactions, each adding one throttle hit; report (worker, written, refused busy)."""
+    from bookings.core import throttle
+    from bookings.core.clock import utcnow
+    from bookings.core.db import transactional
+    from bookings.core.errors import Busy
+
+    @transactional
+    def add() -> None:
+        throttle.add_hit(f"gate-{worker}", now=utcnow())
+
+    app = app_for(url)
+    written = busy = 0
+    with app.app_context():
+        barrier.wait()
+        for _ in range(writes):
+            try:
+                add()
+                written += 1
+            except Busy:
+                busy += 1
+    results.put((worker, written, busy))

@@ -319,7 +319,7 @@ def sold_out_message(left: int, asked: int) -> str:
     return f"Only {left} {place_word} left; you asked for {asked}."
 
 
-@transactional
+@transactional(keep_loaded=True)  # the API answers with the booking as written, without reading it back
 def _book_places(
     *,
     event_id: int,
@@ -332,19 +332,20 @@ def _book_places(
 ) -> Booking:
     if not people:
         raise ValidationError("Give at least one attendee.", field="attendees")
+    booker_id = booker.id  # reloads the booker (the transaction began fresh) before the event is locked
     event = load_event(event_id)
     ticket_type = _checked_rate(event, booker, ticket_type_id, people, method, now)
     card = method is PaymentMethod.CARD
     capacity.take_places(event.id, {ticket_type.id: len(people)}, now)
     # Inserted once, complete: details and (free, invoice) confirmation are set before the first flush.
-    booking = create_hold(event, ticket_type, len(people), booker.id, now, card=card, flush=False)
+    booking = create_hold(event, ticket_type, len(people), booker_id, now, card=card, flush=False)
     apply_attendee_details(booking, people, validated=True)  # by _checked_rate, against the same questions
     set_billing(booking, billing)
     audit.record(
         "booking.held",
         "booking",
         booking.reference,
-        actor_id=booker.id,
+        actor_id=booker_id,
         event_id=event.id,
         at=now,
         places=len(people),
@@ -355,5 +356,5 @@ def _book_places(
         # An invoice booking's invoice is issued by an attachment hook (payments) inside this transaction,
         # so only a free booking's emails can be left to the mail process.
         defer = method is PaymentMethod.FREE
-        mark_confirmed(booking, method=method, actor_id=booker.id, now=now, defer_emails=defer)
+        mark_confirmed(booking, method=method, actor_id=booker_id, now=now, defer_emails=defer)
     return booking

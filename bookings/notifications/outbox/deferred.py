@@ -137,7 +137,7 @@ def _render_rows(rows: list[_Unrendered]) -> int:
     return len(rendered)
 
 
-@transactional
+@transactional(durable=False)  # lost in a crash, it is rendered again
 def _update_rendered(rendered: list[dict[str, Any]]) -> None:
     # Only an unrendered row changes: when two delivery runs render the same message at once, the
     # second update finds it pending (or sent) and leaves it alone. Table-level, so the session's
