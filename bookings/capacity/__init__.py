@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select, union_all
+from sqlalchemy import CompoundSelect, Select, bindparam, func, literal, select, union_all
 
 from bookings.catalogue.models import Event, TicketType
 from bookings.core.db import in_write_transaction
-from bookings.core.errors import SoldOut
+from bookings.core.errors import NotFound, SoldOut
 from bookings.core.types import UTCDateTime
 from bookings.extensions import db
 
@@ -113,45 +113,45 @@ def compute_availability(
 
 _EVENT_IDS = bindparam("event_ids", expanding=True)
 _NOW = bindparam("now", type_=UTCDateTime())
+_CAP, _CLAIM = 0, 1
 # Built once per set of sources: constructing a union of selects costs more than running it.
-_claims_statements: dict[tuple[str, ...], Select | None] = {}
-_CAPS = select(TicketType.event_id, TicketType.id, TicketType.cap).where(TicketType.event_id.in_(_EVENT_IDS))
+_statements: dict[tuple[str, ...], Select | CompoundSelect] = {}
 
 
-def _claims_query() -> Select | None:
+def _places_query() -> Select | CompoundSelect:
+    """(kind, event_id, ticket_type_id, value): each rate's cap (kind _CAP), then places claimed per rate (_CLAIM)."""
     names = tuple(_sources)
-    if names not in _claims_statements:
+    if names not in _statements:
+        caps = select(
+            literal(_CAP).label("kind"), TicketType.event_id, TicketType.id.label("ticket_type_id"), TicketType.cap
+        ).where(TicketType.event_id.in_(_EVENT_IDS))
         parts = [source(_EVENT_IDS, _NOW) for source in _sources.values()]
-        statement = None
         if parts:
             union = union_all(*parts).subquery()
-            statement = select(union.c.event_id, union.c.ticket_type_id, func.sum(union.c.places)).group_by(
-                union.c.event_id, union.c.ticket_type_id
-            )
-        _claims_statements[names] = statement
-    return _claims_statements[names]
-
-
-def _load_claims(event_ids: list[int], now: datetime) -> dict[int, list[Claim]]:
-    claims: dict[int, list[Claim]] = {event_id: [] for event_id in event_ids}
-    query = _claims_query()
-    if query is None or not event_ids:
-        return claims
-    for event_id, ticket_type_id, places in db.session.execute(query, {"event_ids": event_ids, "now": now}):
-        claims[event_id].append(Claim(ticket_type_id=ticket_type_id, places=int(places or 0)))
-    return claims
+            claims = select(
+                literal(_CLAIM), union.c.event_id, union.c.ticket_type_id, func.sum(union.c.places)
+            ).group_by(union.c.event_id, union.c.ticket_type_id)
+            _statements[names] = union_all(caps, claims)
+        else:
+            _statements[names] = caps
+    return _statements[names]
 
 
 def availability_for(events: Iterable[Event], now: datetime) -> dict[int, Availability]:
-    """Availability of several events in two queries, for listings and the API."""
+    """Availability of several events in one query, for listings, the API and the booking paths."""
     events = list(events)
     event_ids = [e.id for e in events]
     if not event_ids:
         return {}
     caps: dict[int, dict[int, int | None]] = {event_id: {} for event_id in event_ids}
-    for event_id, ticket_type_id, cap in db.session.execute(_CAPS, {"event_ids": event_ids}):
-        caps[event_id][ticket_type_id] = cap
-    claims = _load_claims(event_ids, now)
+    claims: dict[int, list[Claim]] = {event_id: [] for event_id in event_ids}
+    for kind, event_id, ticket_type_id, value in db.session.execute(
+        _places_query(), {"event_ids": event_ids, "now": now}
+    ):
+        if kind == _CAP:
+            caps[event_id][ticket_type_id] = None if value is None else int(value)
+        else:
+            claims[event_id].append(Claim(ticket_type_id=ticket_type_id, places=int(value or 0)))
     return {e.id: compute_availability(e.capacity, caps[e.id], claims[e.id], now) for e in events}
 
 
@@ -159,15 +159,23 @@ def availability(event: Event, now: datetime) -> Availability:
     return availability_for([event], now)[event.id]
 
 
-def lock_event(event_id: int) -> Event:
-    """Serialise every taker of this event's places until the transaction ends."""
+def lock_event(event_id: int, *options: Any) -> Event:
+    """Serialise every taker of this event's places until the transaction ends. Raises NotFound if there is none.
+
+    `options` load more with the event in the same query (its rates, say). On
+    PostgreSQL the lock is `FOR NO KEY UPDATE OF event`: takers exclude each
+    other, while inserts that only reference the event (their foreign key
+    check takes `FOR KEY SHARE`) are not held up by it.
+    """
     if not in_write_transaction():
         raise RuntimeError("capacity.lock_event() must run inside a write transaction")
-    query = select(Event).where(Event.id == event_id).execution_options(populate_existing=True)
+    query = select(Event).where(Event.id == event_id).options(*options).execution_options(populate_existing=True)
     if db.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
+        query = query.with_for_update(of=Event, key_share=True)
     # On SQLite the transaction began with BEGIN IMMEDIATE and already holds the write lock.
-    event = db.session.scalars(query).one()
+    event = db.session.scalars(query).unique().one_or_none()
+    if event is None:
+        raise NotFound("There is no such event.")
     return event
 
 
@@ -178,6 +186,7 @@ def take_places(
     *,
     allow_over_capacity: bool = False,
     offer_freed_first: bool = True,
+    locked: bool = False,
 ) -> Availability:
     """Lock the event and check that `wanted` (ticket type id -> places) fits at `now`.
 
@@ -185,9 +194,11 @@ def take_places(
     `SoldOut` with the places left when it does not fit. Freed places are
     offered to the waiting list first (freed-places handlers), so an open sale
     cannot take places that waiting people are owed (`offer_freed_first=False`
-    is for claims that are themselves the waiting list's).
+    is for claims that are themselves the waiting list's). `locked`: the caller
+    has already called `lock_event` in this transaction.
     """
-    lock_event(event_id)
+    if not locked:
+        lock_event(event_id)
     if offer_freed_first:
         offer_freed_places(event_id, now)
     event = db.session.get(Event, event_id)

@@ -81,7 +81,9 @@ def test_places_that_appear_left_are_taken_under_the_lock(client, clock, monkeyp
     event = make_event(capacity=2)
     locks = []
     real_lock = capacity.lock_event
-    monkeypatch.setattr(capacity, "lock_event", lambda event_id: locks.append(event_id) or real_lock(event_id))
+    monkeypatch.setattr(
+        capacity, "lock_event", lambda event_id, *options: locks.append(event_id) or real_lock(event_id, *options)
+    )
     assert _book(client, event, 2, make_api_token(make_user())).status_code == 201
     assert locks == [event.id]
 

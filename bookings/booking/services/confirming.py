@@ -25,11 +25,11 @@ from bookings.booking.rules import (
     pick_ticket_type,
 )
 from bookings.booking.services.common import (
+    EVENT_FOR_BOOKING,
     BillingDetails,
     HoldExpired,
     check_hold_quota,
     create_hold,
-    load_event,
     locked_booking,
 )
 from bookings.booking.services.holding import apply_attendee_details, refit_expired_hold
@@ -333,10 +333,10 @@ def _book_places(
     if not people:
         raise ValidationError("Give at least one attendee.", field="attendees")
     booker_id = booker.id  # reloads the booker (the transaction began fresh) before the event is locked
-    event = load_event(event_id)
+    event = capacity.lock_event(event_id, *EVENT_FOR_BOOKING)  # locked and loaded in one query
     ticket_type = _checked_rate(event, booker, ticket_type_id, people, method, now)
     card = method is PaymentMethod.CARD
-    capacity.take_places(event.id, {ticket_type.id: len(people)}, now)
+    capacity.take_places(event.id, {ticket_type.id: len(people)}, now, locked=True)
     # Inserted once, complete: details and (free, invoice) confirmation are set before the first flush.
     booking = create_hold(event, ticket_type, len(people), booker_id, now, card=card, flush=False)
     apply_attendee_details(booking, people, validated=True)  # by _checked_rate, against the same questions
