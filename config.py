@@ -89,6 +89,9 @@ class Config:
     # Hoarding: state-changing hold, booking and waiting-list requests allowed per person per window.
     BOOKING_RATE_LIMIT = _int("BOOKING_RATE_LIMIT", 30)
     BOOKING_RATE_WINDOW_SECONDS = _int("BOOKING_RATE_WINDOW_SECONDS", 600)
+    # An API token's last use is written with the process's next write, or by a request that finds it
+    # owed this long (bookings/accounts/services/token_uses.py).
+    API_TOKEN_USE_MAX_DELAY_SECONDS = _int("API_TOKEN_USE_MAX_DELAY_SECONDS", 10)
 
     # Accounts.
     PASSWORD_RESET_MAX_AGE_SECONDS = _int("PASSWORD_RESET_MAX_AGE_SECONDS", 3600)
@@ -127,6 +130,7 @@ class TestConfig(Config):
     PASSWORD_HASH_FAST = True  # cheap KDF parameters keep the suite quick
     MAIL_SERVER = ""  # tests that deliver mail start their own SMTP server
     PUBLIC_CACHE_SECONDS = 0  # tests see every change at once; tests/http/test_page_cache.py turns it on
+    API_TOKEN_USE_MAX_DELAY_SECONDS = 0  # written after each request; test_token_uses.py turns it up
 
 
 class ProductionConfig(Config):

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from functools import partial, wraps
+from functools import wraps
 from typing import ParamSpec, TypeVar
 
-from flask import Response, after_this_request, g, request
+from flask import Response, after_this_request, current_app, g, request
 
 from bookings.accounts.models import User
-from bookings.accounts.services.api_tokens import identify_api_token, note_api_token_use
+from bookings.accounts.services.api_tokens import identify_api_token
+from bookings.accounts.services.token_uses import owe_api_token_use, token_uses_due, write_token_uses
 from bookings.core.clock import utcnow
-from bookings.core.db import run_with_next_write, take_pending_writes, transactional
 from bookings.core.errors import DomainError, Forbidden
-from bookings.core.ratelimit import SAFE_METHODS
 
 log = logging.getLogger(__name__)
 
@@ -57,30 +56,18 @@ def authenticate_request() -> None:
     if found is None:
         raise Unauthorised("The API token is not valid or has been revoked.", invalid_token=True)
     g.api_user, due_token_id = found
-    if due_token_id is None:
-        return
-    if request.method in SAFE_METHODS:  # never rate limited: noted now, in a transaction of its own
-        _run_writes([partial(note_api_token_use, due_token_id, now)])
-        return
-    # A change: noted in the request's first write transaction, or after the view if it makes none.
-    run_with_next_write(partial(note_api_token_use, due_token_id, now), required=True)
-    after_this_request(_run_pending_writes)
+    if due_token_id is not None:  # written with the next write transaction of this process (token_uses)
+        owe_api_token_use(due_token_id, now)
+    after_this_request(_write_token_uses_if_due)
 
 
-def _run_pending_writes(response: Response) -> Response:
-    writes = take_pending_writes()
-    if writes:
+def _write_token_uses_if_due(response: Response) -> Response:
+    if token_uses_due(current_app.config["API_TOKEN_USE_MAX_DELAY_SECONDS"]):
         try:
-            _run_writes(writes)
+            write_token_uses()
         except Exception:  # a token's last use is a hint for people: never worth failing the answer
-            log.exception("Could not note an API token's use")
+            log.exception("Could not note API tokens' use")
     return response
-
-
-@transactional(durable=False)  # a last use lost in a crash harms nothing
-def _run_writes(writes: list[Callable[[], None]]) -> None:
-    for write in writes:
-        write()
 
 
 def api_user() -> User | None:

@@ -84,24 +84,21 @@ def is_contention(error: BaseException) -> bool:
 _PENDING_WRITES = "bookings_pending_writes"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PendingWrite:
     write: Callable[[], None]
-    required: bool  # run in a transaction of its own if the request never writes (see `take_pending_writes`)
 
 
-def run_with_next_write(write: Callable[[], None], *, required: bool) -> PendingWrite:
+def run_with_next_write(write: Callable[[], None]) -> PendingWrite:
     """Run `write` at the start of this session's next write transaction instead of in one of its own.
 
     For small bookkeeping noticed before a request's view runs (a rate-limit
-    hit, an API token's last use): a request that writes anyway pays for one
-    transaction, not two, and on SQLite takes the write lock once. If that
-    transaction rolls back, the write is kept for the next one. Whatever no
-    write transaction ran is the caller's (`take_pending_writes`): `required`
-    ones it must still run, the others are dropped with the request
-    (`forget_pending_write`).
+    hit): a request that writes anyway pays for one transaction, not two, and
+    on SQLite takes the write lock once. If that transaction rolls back, the
+    write is kept for the next one. The caller drops it when its request ends
+    (`forget_pending_write`): a request that wrote nothing owes nothing.
     """
-    pending = PendingWrite(write, required)
+    pending = PendingWrite(write)
     db.session.info.setdefault(_PENDING_WRITES, []).append(pending)
     return pending
 
@@ -113,9 +110,16 @@ def forget_pending_write(pending: PendingWrite) -> None:
         queued.remove(pending)
 
 
-def take_pending_writes() -> list[Callable[[], None]]:
-    """The required writes `run_with_next_write` was given that no write transaction ran (and forget them all)."""
-    return [p.write for p in db.session.info.pop(_PENDING_WRITES, []) if p.required]
+# Called at the start of every write transaction; each may write what its process owes the database
+# (a backlog of bookkeeping) and returns how to take that back if the transaction rolls back.
+WriteHook = Callable[[], Callable[[], None] | None]
+_write_hooks: list[WriteHook] = []
+
+
+def at_each_write_transaction(hook: WriteHook) -> None:
+    """Run `hook` at the start of every write transaction (registered once, at import of its area)."""
+    if hook not in _write_hooks:
+        _write_hooks.append(hook)
 
 
 def in_write_transaction() -> bool:
@@ -130,7 +134,8 @@ def write_transaction(*, durable: bool = True, keep_loaded: bool = False) -> Ite
     Anything the session had loaded is committed away first so the
     transaction starts fresh (a request may have read the current user). On
     SQLite the transaction waits its turn at the database's write gate
-    (`core.write_gate`) first. It begins with the session's pending writes
+    (`core.write_gate`) first. It begins with what the process owes
+    (`at_each_write_transaction`) and the session's pending writes
     (`run_with_next_write`). `durable=False` is for bookkeeping whose loss in
     a crash harms nothing (rate-limit hits, a token's last use, a rendered
     email that can be rendered again): on PostgreSQL its commit does not wait
@@ -152,7 +157,11 @@ def write_transaction(*, durable: bool = True, keep_loaded: bool = False) -> Ite
             connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
         session.info[WRITE_OPTION] = True
         pending = session.info.pop(_PENDING_WRITES, [])
+        undo: list[Callable[[], None]] = []
         try:
+            for hook in _write_hooks:
+                if (taken := hook()) is not None:
+                    undo.append(taken)
             for write in pending:
                 write.write()
             yield
@@ -161,6 +170,8 @@ def write_transaction(*, durable: bool = True, keep_loaded: bool = False) -> Ite
             session.rollback()
             if pending:  # rolled back with the transaction: due again in the next one
                 session.info[_PENDING_WRITES] = pending + session.info.get(_PENDING_WRITES, [])
+            for give_back in undo:
+                give_back()
             raise
         finally:
             session.info.pop(WRITE_OPTION, None)

@@ -99,7 +99,7 @@ def rate_limit(
                     if throttle.is_limited(key, limit=allowed, window=span, now=now):
                         raise RateLimited(message)
                     hit = partial(_hit_with_the_change, key, allowed, span, now, message)
-                    pending = run_with_next_write(hit, required=False)
+                    pending = run_with_next_write(hit)
                     try:
                         return view(*args, **kwargs)
                     finally:  # no hit for a request that wrote nothing (nor for a later one)

@@ -81,9 +81,9 @@ _LIVE_TOKEN = (
 def identify_api_token(token: str | None, now: datetime) -> tuple[User, int | None] | None:
     """(user, id of the token if its use is due to be noted, else None) for a live token; None otherwise.
 
-    One read. The caller notes the use with `note_api_token_use`, in a write
-    transaction it has anyway (the API does it in the request's rate-limit
-    transaction) or in its own.
+    One read. The caller notes the use: the API owes it to the next write
+    transaction (`token_uses.owe_api_token_use`), others write it at once
+    (`note_api_token_use` in a transaction of their own).
     """
     if not token:
         return None
