@@ -23,7 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import load, seed
+from bench import load, rush, seed
+from bench.rush import RUSH_CONCURRENCY, RUSH_PLACES, RUSH_REQUESTS
 from bench.server import (
     GUNICORN_CONF,
     RESULTS,
@@ -44,7 +45,6 @@ DATABASES = [d for d in os.environ.get("BENCH_DATABASES", "postgresql,sqlite").s
 SCALES = [("1x", 100), ("10x", 1_000)] + ([("100x", 10_000)] if FULL else [])
 CONCURRENCY = (8, 32)
 READ_REPEATS = int(os.environ.get("BENCH_READ_REPEATS", "2"))
-RUSH_REQUESTS, RUSH_CONCURRENCY, RUSH_PLACES = 300, 32, 100
 FEED_BOOKINGS = 200
 SWEEP_HOLDS, SWEEP_WAITING = 10_000, 1_000
 
@@ -111,63 +111,6 @@ def count_queries(app, paths: dict[str, str], headers: dict[str, dict] | None = 
             raise RuntimeError(f"{path} answered {status} in-process")
         counts[name] = len(seen)
     return counts
-
-
-def rush(base: str, tokens: list[str], event_id: int, payment: str) -> dict:
-    requests = [
-        (
-            "POST",
-            f"/api/v1/events/{event_id}/bookings",
-            {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-            json.dumps(
-                {"payment": payment, "attendees": [{"name": f"Rusher {i}", "email": f"rusher{i}@council.example"}]}
-            ).encode(),
-        )
-        for i, token in enumerate(tokens[:RUSH_REQUESTS])
-    ]
-    run = load.run_requests(base, requests, concurrency=RUSH_CONCURRENCY)
-    results = [r for r in run["results"] if r is not None]
-    statuses: dict[str, int] = {}
-    for status, *_ in results:
-        statuses[str(status)] = statuses.get(str(status), 0) + 1
-    ok = [r for r in results if r[0] == 201]
-    last_ok = max((r[3] for r in ok), default=run["started"])
-    summary = load.summarise([r[1] for r in results])
-    return {
-        "attempted": len(requests),
-        "answered": len(results),
-        "wall_s": run["wall"],
-        "attempted_per_s": len(results) / run["wall"],
-        "successful": len(ok),
-        "successful_per_s": len(ok) / max(last_ok - run["started"], 1e-6),
-        "statuses": statuses,
-        "errors": sum(n for s, n in statuses.items() if s not in {"201", "409"}),
-        "checkout_urls": [r[2].get("checkout_url") for r in ok if isinstance(r[2], dict)],
-        **summary,
-    }
-
-
-def overbooked(app, event_id: int) -> dict[str, int]:
-    """Places taken on the event against its capacity, counted in the database afterwards."""
-    from sqlalchemy import func, or_, select
-
-    from bookings.booking.models import Attendee, Booking
-    from bookings.catalogue.models import Event
-    from bookings.extensions import db
-
-    now = datetime.now(UTC)
-    with app.app_context():
-        capacity = db.session.get(Event, event_id).capacity
-        taken = db.session.execute(
-            select(func.count(Attendee.id))
-            .join(Booking, Booking.id == Attendee.booking_id)
-            .where(
-                Attendee.event_id == event_id,
-                Attendee.status == "active",
-                or_(Booking.status == "confirmed", (Booking.status == "held") & (Booking.hold_expires_at > now)),
-            )
-        ).scalar()
-    return {"capacity": capacity, "taken": taken, "overbooked": max(0, taken - capacity)}
 
 
 def waitlist_states() -> dict[str, int]:
@@ -256,13 +199,8 @@ def bench_database(kind: str) -> dict:
         migrate(url)
         app = make_app(url)
         with app.app_context():
-            rushers = [t for _, t in seed.ensure_users(RUSH_REQUESTS, prefix="bench-rush", with_tokens=True)]
-            rush_event = seed.add_events(1, capacity=RUSH_PLACES, attendees_per_event=0, prefix="bench-rush")
-            card_rushers = [t for _, t in seed.ensure_users(RUSH_REQUESTS, prefix="bench-card", with_tokens=True)]
+            rushes = {payment: rush.seed_rush(payment) for payment in ("free", "card")}
             ((reader_id, _),) = seed.ensure_users(1, prefix="bench-reader")
-            card_event = seed.add_events(
-                1, capacity=RUSH_PLACES, attendees_per_event=0, prefix="bench-card", price_pence=12_000
-            )
             t0 = time.perf_counter()
             catalogue = seed.add_events(SCALES[0][1])
             out["seed_s"] = {SCALES[0][0]: time.perf_counter() - t0}
@@ -281,10 +219,7 @@ def bench_database(kind: str) -> dict:
             for name, path in paths.items():  # warm every worker's templates and pools
                 load.run_requests(base, [("GET", path, headers.get(name, {}), None)] * 64, concurrency=16)
             log(f"{kind}: rush (free), {RUSH_REQUESTS} requests at c{RUSH_CONCURRENCY} for {RUSH_PLACES} places")
-            out["rush_free"] = rush(base, rushers, rush_event.event_ids[0], "free")
-            out["rush_free"]["check"] = overbooked(app, rush_event.event_ids[0])
-            out["rush_free"].pop("checkout_urls")
-            r = out["rush_free"]
+            out["rush_free"] = r = rush.measure(base, app, rushes["free"])
             log(
                 f"  {r['attempted_per_s']:.1f} attempted/s, {r['successful_per_s']:.1f} successful/s, "
                 f"p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms, statuses {r['statuses']}, {r['check']}"
@@ -292,13 +227,9 @@ def bench_database(kind: str) -> dict:
             if stripe is not None:
                 log(f"{kind}: rush (card), hold plus Checkout Session against the fake Stripe")
                 try:
-                    out["rush_card"] = rush(base, card_rushers, card_event.event_ids[0], "card")
+                    out["rush_card"] = r = rush.measure(base, app, rushes["card"])
                 finally:
                     stripe.stop()
-                out["rush_card"]["check"] = overbooked(app, card_event.event_ids[0])
-                urls = out["rush_card"].pop("checkout_urls")
-                out["rush_card"]["checkout_urls"] = sum(1 for u in urls if u)
-                r = out["rush_card"]
                 log(
                     f"  {r['attempted_per_s']:.1f} attempted/s, p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms, "
                     f"statuses {r['statuses']}, {r['checkout_urls']} checkout URLs, {r['check']}"
