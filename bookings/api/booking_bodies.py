@@ -13,7 +13,7 @@ from bookings.api.auth import api_user
 from bookings.booking import services
 from bookings.booking.inputs import AttendeeInput
 from bookings.booking.models import Booking, BookingStatus, PaymentMethod
-from bookings.booking.services.common import EVENT_FOR_BOOKING
+from bookings.booking.services.common import event_for_booking
 from bookings.catalogue.models import Event, EventStatus
 from bookings.core.errors import Conflict, NotFound
 from bookings.extensions import db
@@ -139,7 +139,7 @@ def parse_attendees(raw: Any, errors: dict[str, str]) -> list[AttendeeInput]:
 
 
 def visible_event(event_id: int) -> Event:
-    event = db.session.get(Event, event_id, options=EVENT_FOR_BOOKING)  # with what the booking checks
+    event = event_for_booking(event_id)  # with what the booking checks
     user = api_user()
     if event is None or (event.status == EventStatus.DRAFT.value and not (user and user.is_admin)):
         raise NotFound("There is no event with that id.")

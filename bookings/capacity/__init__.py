@@ -159,6 +159,21 @@ def availability(event: Event, now: datetime) -> Availability:
     return availability_for([event], now)[event.id]
 
 
+_lock_statements: dict[tuple[bool, tuple[Any, ...]], Select] = {}
+
+
+def _lock_statement(row_lock: bool, options: tuple[Any, ...]) -> Select:
+    """Built once per kind (callers pass module-level options): building it costs more than running it."""
+    key = (row_lock, options)
+    if key not in _lock_statements:
+        query = select(Event).where(Event.id == bindparam("event_id")).options(*options)
+        query = query.execution_options(populate_existing=True)
+        if row_lock:
+            query = query.with_for_update(of=Event, key_share=True)
+        _lock_statements[key] = query
+    return _lock_statements[key]
+
+
 def lock_event(event_id: int, *options: Any) -> Event:
     """Serialise every taker of this event's places until the transaction ends. Raises NotFound if there is none.
 
@@ -169,11 +184,9 @@ def lock_event(event_id: int, *options: Any) -> Event:
     """
     if not in_write_transaction():
         raise RuntimeError("capacity.lock_event() must run inside a write transaction")
-    query = select(Event).where(Event.id == event_id).options(*options).execution_options(populate_existing=True)
-    if db.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(of=Event, key_share=True)
     # On SQLite the transaction began with BEGIN IMMEDIATE and already holds the write lock.
-    event = db.session.scalars(query).unique().one_or_none()
+    query = _lock_statement(db.session.get_bind().dialect.name == "postgresql", options)
+    event = db.session.scalars(query, {"event_id": event_id}).unique().one_or_none()
     if event is None:
         raise NotFound("There is no such event.")
     return event

@@ -11,6 +11,7 @@ import re
 import pytest
 from flask import Flask
 from sqlalchemy import create_engine
+from sqlalchemy import event as sa_event
 
 from bookings.catalogue.models import Event
 from bookings.core.audit import record
@@ -18,6 +19,7 @@ from bookings.extensions import db
 from bookings.site import page_cache
 from bookings.site.models import PublicGeneration
 from bookings.site.page_cache import CACHE_HEADER, PageCache, PublicPageMiddleware, public_page
+from tests.api.conftest import bearer
 from tests.conftest import login_as
 from tests.support.factories import make_api_token, make_event, make_user
 
@@ -300,3 +302,33 @@ def test_a_connection_lost_mid_transaction_rolls_back_without_a_new_error(counte
     connection.invalidate()
     connection.rollback()
     connection.close()
+
+
+def test_the_counter_moves_with_the_data_on_sqlite_and_just_after_it_on_postgresql(app, client):
+    """SQLite: one transaction carries both. PostgreSQL: a short one after, so events do not queue on its row."""
+    event = make_event(capacity=5)
+    token = make_api_token(make_user())
+    seen: list[str] = []
+
+    def statement(conn, cursor, sql, parameters, context, executemany):
+        if sql.startswith(("UPDATE public_generation", "INSERT INTO booking ")):
+            seen.append(sql.split()[0] + " " + sql.split()[2 if sql.startswith("INSERT") else 1])
+
+    def commit(conn):
+        seen.append("COMMIT")
+
+    sa_event.listen(db.engine, "before_cursor_execute", statement)
+    sa_event.listen(db.engine, "commit", commit)
+    try:
+        body = {"attendees": [{"name": "Ann Example", "email": "ann@council.example"}]}
+        response = client.post(f"/api/v1/events/{event.id}/bookings", json=body, headers=bearer(token))
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", statement)
+        sa_event.remove(db.engine, "commit", commit)
+    assert response.status_code == 201
+    booking_part = seen[seen.index("INSERT booking") :]
+    if db.engine.dialect.name == "sqlite":
+        assert booking_part[:3] == ["INSERT booking", "UPDATE public_generation", "COMMIT"]
+    else:
+        assert booking_part[:4] == ["INSERT booking", "COMMIT", "UPDATE public_generation", "COMMIT"]
+    assert booking_part.count("UPDATE public_generation") == 1
