@@ -30,7 +30,7 @@ START_TIMEOUT_SECONDS = 120
 SECRET_KEY = secrets.token_urlsafe(48)
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 # Used only when deploy/gunicorn.conf.py is absent; chosen as docs/performance.md explains.
-DEFAULT_GUNICORN_ARGS = ["--workers", "4", "--worker-class", "gthread", "--threads", "4"]
+DEFAULT_GUNICORN_ARGS = ["--workers", "8", "--worker-class", "gthread", "--threads", "1"]
 
 
 def log(message: str) -> None:

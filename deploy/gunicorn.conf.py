@@ -1,13 +1,18 @@
 """gunicorn settings for Bookings: `gunicorn -c deploy/gunicorn.conf.py wsgi:app`.
 
 Everything a host may want to change comes from the environment (see deploy/env.example):
-GUNICORN_BIND (default 127.0.0.1:8000), WEB_CONCURRENCY (worker processes, default 2 per core),
-GUNICORN_THREADS (threads per worker, default 4).
+GUNICORN_BIND (default 127.0.0.1:8000), WEB_CONCURRENCY (worker processes, default 4 per core),
+GUNICORN_THREADS (threads per worker, default 1).
 
 Decisions:
-- gthread workers: requests spend most of their time waiting on PostgreSQL; threads let a worker
-  overlap that waiting without an async rewrite. Measured on a 2-core machine: about twice the
-  throughput of sync workers (RECIPES.md).
+- One thread per worker, four workers per core. With four threads per worker, workers died of
+  SIGSEGV under concurrent signed-in page builds (about once a minute at 32 connections, on
+  PostgreSQL and SQLite, with SQLAlchemy 2.0 and 2.1, with and without the malloc arena cap): gdb
+  showed the garbage collector finding a freed object in a dict, heap corruption that only threads
+  sharing a process can cause. With one thread per worker it did not happen, and the rush and the
+  signed-in pages ran as fast (bench/NOTES.md). GUNICORN_THREADS above 1 brings the threads back.
+- gthread workers even so: they keep idle keep-alive connections from nginx in an event loop
+  instead of tying up the worker (a sync worker closes every connection after one request).
 - preload_app = False: each worker imports the app and opens its own connection pool after the
   fork. A preloaded app would share the parent's pool with every child (SQLAlchemy's pool is not
   fork-safe), and `kill -HUP` would not pick up a new release's code.
@@ -21,9 +26,9 @@ import multiprocessing
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * multiprocessing.cpu_count())
+workers = int(os.environ.get("WEB_CONCURRENCY") or 4 * multiprocessing.cpu_count())
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS") or 4)
+threads = int(os.environ.get("GUNICORN_THREADS") or 1)
 preload_app = False
 timeout = 30  # a worker silent this long is killed and replaced
 graceful_timeout = 20  # on stop or HUP, requests in flight get this long to finish

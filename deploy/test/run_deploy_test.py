@@ -319,7 +319,7 @@ def app_environment(host: Host, pg: NetworkedPostgres, smtp_port: int, nginx_por
         "BASE_URL": f"http://127.0.0.1:{nginx_port}",
         "GUNICORN_BIND": f"{host.inside_ip}:{APP_PORT}",
         "WEB_CONCURRENCY": "2",
-        "GUNICORN_THREADS": "4",
+        "GUNICORN_THREADS": "1",
         "MAIL_SERVER": host.outside_ip,
         "MAIL_PORT": str(smtp_port),
         "MAIL_DEFAULT_SENDER": "Bookings <no-reply@bookings.test>",
