@@ -56,9 +56,11 @@ def _refuse_insecure_secret(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from bookings.core.db import configure_engine
+    from bookings.core.db import configure_engine, end_session_quietly
 
     db.init_app(app)
+    # Registered after Flask-SQLAlchemy's own teardown (session.remove), so it runs first (last in, first out).
+    app.teardown_appcontext(end_session_quietly)
     with app.app_context():
         configure_engine(db.engine)
     if app.config.get("MIGRATE_COMMANDS", True):

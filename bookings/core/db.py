@@ -11,6 +11,7 @@ deadlocks, serialisation failures and lock time-outs are retried here.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -21,11 +22,13 @@ from typing import ParamSpec, TypeVar, overload
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from bookings.core.errors import Busy
 from bookings.core.write_gate import write_gate
 from bookings.extensions import db
+
+log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -69,6 +72,24 @@ def configure_engine(engine: Engine) -> None:
             with dbapi_connection.cursor() as cursor:
                 cursor.execute(f"SET lock_timeout = '{POSTGRES_LOCK_TIMEOUT}'")
             dbapi_connection.commit()
+
+
+def end_session_quietly(_error: BaseException | None = None) -> None:
+    """Teardown: end the request's session, even when its database went away meanwhile.
+
+    Ending a session rolls back whatever read transaction is still open; if
+    PostgreSQL restarted since, that rollback raises, and an exception in a
+    teardown turns an answer already made into a 500. The connection is dead
+    anyway: throw it away and let the pool make a new one.
+    """
+    try:
+        db.session.close()
+    except SQLAlchemyError:
+        log.warning("Could not end the session cleanly; its connection is thrown away", exc_info=True)
+        try:
+            db.session().invalidate()  # the scoped session's Session
+        except SQLAlchemyError:
+            log.warning("Could not throw the session's connection away", exc_info=True)
 
 
 def is_contention(error: BaseException) -> bool:
