@@ -28,14 +28,12 @@ from bookings.booking import hooks, services
 from bookings.booking.models import PaymentMethod
 from bookings.core.clock import utcnow
 from bookings.core.errors import ValidationError
-from bookings.core.ratelimit import per_person, rate_limit
+from bookings.core.ratelimit import hoarding_limit
 
 
 @bp.post("/events/<int:event_id>/bookings")
 @require_user
-@rate_limit(
-    per_person("book"), "BOOKING_RATE_LIMIT", "BOOKING_RATE_WINDOW_SECONDS", action="book places", counts="changes"
-)
+@hoarding_limit("book", "book places")
 def create_booking(event_id: int):
     body = json_object()
     now = utcnow()

@@ -40,7 +40,7 @@ from bookings.booking.models import PaymentMethod
 from bookings.catalogue.models import Event, EventStatus
 from bookings.core.clock import utcnow
 from bookings.core.errors import NotFound, ValidationError
-from bookings.core.ratelimit import per_person, rate_limit
+from bookings.core.ratelimit import hoarding_limit
 from bookings.extensions import db
 from bookings.waitlist import services
 from bookings.waitlist.models import WaitlistStatus
@@ -92,13 +92,7 @@ def visible_event(event_id: int) -> Event:
 
 @bp.post("/events/<int:event_id>/waitlist")
 @require_user
-@rate_limit(
-    per_person("waitlist"),
-    "BOOKING_RATE_LIMIT",
-    "BOOKING_RATE_WINDOW_SECONDS",
-    action="join waiting lists",
-    counts="changes",
-)
+@hoarding_limit("waitlist", "join waiting lists")
 def join_waitlist(event_id: int):
     body = json_object()
     now = utcnow()

@@ -15,7 +15,7 @@ from bookings.booking.rules import BookingClosed, cancellation_deadline, substit
 from bookings.catalogue.models import Event, EventStatus
 from bookings.core.clock import utcnow
 from bookings.core.errors import Conflict, DomainError, NotFound, RateLimited, SoldOut, ValidationError
-from bookings.core.ratelimit import per_person, rate_limit
+from bookings.core.ratelimit import hoarding_limit
 from bookings.extensions import db
 
 bp = Blueprint("booking", __name__)
@@ -50,9 +50,7 @@ def _int_or_none(value: str | None) -> int | None:
 
 @bp.route("/events/<slug>/book", methods=["GET", "POST"])
 @login_required
-@rate_limit(
-    per_person("book"), "BOOKING_RATE_LIMIT", "BOOKING_RATE_WINDOW_SECONDS", action="book places", counts="changes"
-)
+@hoarding_limit("book", "book places")
 def start(slug: str):
     event = _event_by_slug(slug)
     now = utcnow()

@@ -16,7 +16,6 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import wraps
 from typing import ParamSpec, TypeVar, overload
 
@@ -105,12 +104,7 @@ def is_contention(error: BaseException) -> bool:
 _PENDING_WRITES = "bookings_pending_writes"
 
 
-@dataclass(frozen=True, eq=False)
-class PendingWrite:
-    write: Callable[[], None]
-
-
-def run_with_next_write(write: Callable[[], None]) -> PendingWrite:
+def run_with_next_write(write: Callable[[], None]) -> None:
     """Run `write` at the start of this session's next write transaction instead of in one of its own.
 
     For small bookkeeping noticed before a request's view runs (a rate-limit
@@ -119,16 +113,14 @@ def run_with_next_write(write: Callable[[], None]) -> PendingWrite:
     write is kept for the next one. The caller drops it when its request ends
     (`forget_pending_write`): a request that wrote nothing owes nothing.
     """
-    pending = PendingWrite(write)
-    db.session.info.setdefault(_PENDING_WRITES, []).append(pending)
-    return pending
+    db.session.info.setdefault(_PENDING_WRITES, []).append(write)
 
 
-def forget_pending_write(pending: PendingWrite) -> None:
-    """Drop `pending` if no write transaction has run it yet (its request is over)."""
+def forget_pending_write(write: Callable[[], None]) -> None:
+    """Drop `write` if no write transaction has run it yet (its request is over)."""
     queued = db.session.info.get(_PENDING_WRITES, [])
-    if pending in queued:
-        queued.remove(pending)
+    if write in queued:
+        queued.remove(write)
 
 
 # Called at the start of every write transaction; each may write what its process owes the database
@@ -184,7 +176,7 @@ def write_transaction(*, durable: bool = True, keep_loaded: bool = False) -> Ite
                 if (taken := hook()) is not None:
                     undo.append(taken)
             for write in pending:
-                write.write()
+                write()
             yield
             _commit(session, keep_loaded=keep_loaded)
         except BaseException:

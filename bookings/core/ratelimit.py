@@ -99,11 +99,11 @@ def rate_limit(
                     if throttle.is_limited(key, limit=allowed, window=span, now=now):
                         raise RateLimited(message)
                     hit = partial(_hit_with_the_change, key, allowed, span, now, message)
-                    pending = run_with_next_write(hit)
+                    run_with_next_write(hit)
                     try:
                         return view(*args, **kwargs)
                     finally:  # no hit for a request that wrote nothing (nor for a later one)
-                        forget_pending_write(pending)
+                        forget_pending_write(hit)
                 if not _take_turn(key, allowed, span, now):
                     raise RateLimited(message)
             return view(*args, **kwargs)
@@ -111,3 +111,11 @@ def rate_limit(
         return wrapper
 
     return decorator
+
+
+def hoarding_limit(scope: str, action: str) -> Callable[[Callable[P, T]], Callable[P, T]]:
+    """The limit on taking places (holding, booking, joining waiting lists): BOOKING_RATE_LIMIT changes
+    per BOOKING_RATE_WINDOW_SECONDS per person, on the web and through the API alike."""
+    return rate_limit(
+        per_person(scope), "BOOKING_RATE_LIMIT", "BOOKING_RATE_WINDOW_SECONDS", action=action, counts="changes"
+    )

@@ -12,7 +12,7 @@ from bookings.booking.rules import BookingClosed
 from bookings.catalogue.models import Event, EventStatus
 from bookings.core.clock import utcnow
 from bookings.core.errors import Conflict, NotFound, ValidationError
-from bookings.core.ratelimit import per_person, rate_limit
+from bookings.core.ratelimit import hoarding_limit
 from bookings.extensions import db
 from bookings.waitlist import services
 from bookings.waitlist.models import WaitlistStatus
@@ -38,13 +38,7 @@ def _int_or_none(value: str | None) -> int | None:
 
 @bp.route("/events/<slug>/waitlist", methods=["GET", "POST"])
 @login_required
-@rate_limit(
-    per_person("waitlist"),
-    "BOOKING_RATE_LIMIT",
-    "BOOKING_RATE_WINDOW_SECONDS",
-    action="join waiting lists",
-    counts="changes",
-)
+@hoarding_limit("waitlist", "join waiting lists")
 def join(slug: str):
     event = _event_by_slug(slug)
     now = utcnow()

@@ -41,12 +41,18 @@ def _hold_in_child(database: str, holding, release) -> None:
         release.wait(60)
 
 
-def test_a_process_holding_the_gate_keeps_every_other_process_out(mp, tmp_path):
-    database = str(tmp_path / "gate.sqlite")
+def _holder(mp, database: str):
+    """A child process that holds the gate until `release` is set."""
     holding, release = mp.Event(), mp.Event()
     child = mp.Process(target=_hold_in_child, args=(database, holding, release))
     child.start()
     assert holding.wait(60)
+    return child, release
+
+
+def test_a_process_holding_the_gate_keeps_every_other_process_out(mp, tmp_path):
+    database = str(tmp_path / "gate.sqlite")
+    child, release = _holder(mp, database)
     assert not _free_to_take(f"{database}-writegate")
     release.set()
     child.join(60)
@@ -56,10 +62,7 @@ def test_a_process_holding_the_gate_keeps_every_other_process_out(mp, tmp_path):
 
 def test_a_killed_holder_lets_the_next_writer_in(mp, tmp_path):
     database = str(tmp_path / "gate.sqlite")
-    holding, release = mp.Event(), mp.Event()
-    child = mp.Process(target=_hold_in_child, args=(database, holding, release))
-    child.start()
-    assert holding.wait(60)
+    child, _release = _holder(mp, database)
     child.kill()
     child.join(60)
     engine = create_engine(f"sqlite:///{database}")

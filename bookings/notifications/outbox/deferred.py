@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +15,7 @@ from sqlalchemy import bindparam, select, update
 from bookings.core.db import transactional
 from bookings.extensions import db
 from bookings.notifications.models import OutboxMessage, OutboxStatus
-from bookings.notifications.outbox.queueing import Attachment, _render_bodies, _suppressed_kinds
+from bookings.notifications.outbox.queueing import Attachment, _render_bodies, _suppressed_kinds, add_message
 
 log = logging.getLogger(__name__)
 
@@ -69,22 +68,18 @@ def queue_deferred(
     if renderer not in _renderers:
         raise LookupError(f"No email renderer is registered as {renderer!r}")
     recipe = {"renderer": renderer, "params": params}
-    message = OutboxMessage(
-        message_key=uuid.uuid4().hex,
-        kind=template,
-        to_address=to,
+    return add_message(
+        template,
+        to=to,
         subject=subject,
         text_body=json.dumps(recipe),
         html_body="",
         attachments=[],
         status=UNRENDERED,
-        next_attempt_at=now,
-        created_at=now,
+        now=now,
         booking_reference=booking_reference,
         event_id=event_id,
     )
-    db.session.add(message)
-    return message
 
 
 def render_deferred(*, limit: int = RENDER_BATCH) -> int:

@@ -52,15 +52,45 @@ def queue_email(
     if template in _suppressed_kinds.get():
         return None
     text_body, html_body = _render_bodies(template, subject, context)
-    message = OutboxMessage(
-        message_key=message_key or uuid.uuid4().hex,
-        kind=template,
-        to_address=to,
+    return add_message(
+        template,
+        to=to,
         subject=subject,
         text_body=text_body,
         html_body=html_body,
         attachments=[a.__dict__ for a in attachments or []],
         status=OutboxStatus.PENDING.value,
+        now=now,
+        booking_reference=booking_reference,
+        event_id=event_id,
+        message_key=message_key,
+    )
+
+
+def add_message(
+    kind: str,
+    *,
+    to: str,
+    subject: str,
+    text_body: str,
+    html_body: str,
+    attachments: list[dict[str, str]],
+    status: str,
+    now: datetime,
+    booking_reference: str | None,
+    event_id: int | None,
+    message_key: str | None = None,
+) -> OutboxMessage:
+    """Add one outbox row, due now, to the current transaction (rendered or not: `queue_email`, `queue_deferred`)."""
+    message = OutboxMessage(
+        message_key=message_key or uuid.uuid4().hex,
+        kind=kind,
+        to_address=to,
+        subject=subject,
+        text_body=text_body,
+        html_body=html_body,
+        attachments=attachments,
+        status=status,
         next_attempt_at=now,
         created_at=now,
         booking_reference=booking_reference,

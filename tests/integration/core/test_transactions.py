@@ -84,10 +84,16 @@ def test_pending_writes_rolled_back_with_a_transaction_are_due_again(app):
 
 
 def test_a_forgotten_pending_write_never_runs(app):
-    pending = run_with_next_write(lambda: throttle.add_hit("forgotten", now=utcnow()))
-    kept = run_with_next_write(lambda: throttle.add_hit("kept", now=utcnow()))
-    forget_pending_write(pending)
-    forget_pending_write(pending)  # again: harmless
+    def forgotten() -> None:
+        throttle.add_hit("forgotten", now=utcnow())
+
+    def kept() -> None:
+        throttle.add_hit("kept", now=utcnow())
+
+    run_with_next_write(forgotten)
+    run_with_next_write(kept)
+    forget_pending_write(forgotten)
+    forget_pending_write(forgotten)  # again: harmless
     with write_transaction():
         pass
     forget_pending_write(kept)  # after it ran: harmless
