@@ -12,7 +12,9 @@ Places are taken only through `take_places`, which refuses to run outside a
 write transaction and locks the event first: a row lock (`SELECT ... FOR
 UPDATE`) on PostgreSQL, the database write lock (`BEGIN IMMEDIATE`) on
 SQLite. The caller inserts its rows in the same transaction, so two takers
-can never both see the same free place.
+can never both see the same free place: after the check, or before the lock
+(`written=True`, so that the lock is held only for the count and the commit),
+in which case its own rows are left out of the count until it is done.
 
 The areas that hold places (bookings, waiting-list offers) sit above this
 module and register a *place source*: a query giving (event_id,
@@ -112,6 +114,9 @@ def compute_availability(
 
 
 _EVENT_IDS = bindparam("event_ids", expanding=True)
+# Session info key: {event id: {ticket type id: places}} written by the taker in this transaction
+# and left out of every count until its check is done (`take_places(written=True)`).
+_UNCOUNTED = "capacity_uncounted"
 _NOW = bindparam("now", type_=UTCDateTime())
 _CAP, _CLAIM = 0, 1
 # Built once per set of sources: constructing a union of selects costs more than running it.
@@ -152,6 +157,9 @@ def availability_for(events: Iterable[Event], now: datetime) -> dict[int, Availa
             caps[event_id][ticket_type_id] = None if value is None else int(value)
         else:
             claims[event_id].append(Claim(ticket_type_id=ticket_type_id, places=int(value or 0)))
+    for event_id, places in db.session.info.get(_UNCOUNTED, {}).items():
+        if event_id in claims:  # a taker's own claim, written before its count (see take_places)
+            claims[event_id].extend(Claim(ticket_type_id=t, places=-n) for t, n in places.items())
     return {e.id: compute_availability(e.capacity, caps[e.id], claims[e.id], now) for e in events}
 
 
@@ -159,37 +167,39 @@ def availability(event: Event, now: datetime) -> Availability:
     return availability_for([event], now)[event.id]
 
 
-_lock_statements: dict[tuple[bool, tuple[Any, ...]], Select] = {}
+# Built once: building a statement costs more than running this one.
+_READ_EVENT = select(Event).where(Event.id == bindparam("event_id")).execution_options(populate_existing=True)
+_LOCK_EVENT = _READ_EVENT.with_for_update(of=Event, key_share=True)
 
 
-def _lock_statement(row_lock: bool, options: tuple[Any, ...]) -> Select:
-    """Built once per kind (callers pass module-level options): building it costs more than running it."""
-    key = (row_lock, options)
-    if key not in _lock_statements:
-        query = select(Event).where(Event.id == bindparam("event_id")).options(*options)
-        query = query.execution_options(populate_existing=True)
-        if row_lock:
-            query = query.with_for_update(of=Event, key_share=True)
-        _lock_statements[key] = query
-    return _lock_statements[key]
-
-
-def lock_event(event_id: int, *options: Any) -> Event:
+def lock_event(event_id: int) -> Event:
     """Serialise every taker of this event's places until the transaction ends. Raises NotFound if there is none.
 
-    `options` load more with the event in the same query (its rates, say). On
-    PostgreSQL the lock is `FOR NO KEY UPDATE OF event`: takers exclude each
-    other, while inserts that only reference the event (their foreign key
-    check takes `FOR KEY SHARE`) are not held up by it.
+    On PostgreSQL the lock is `FOR NO KEY UPDATE OF event`: takers exclude
+    each other, while inserts that only reference the event (their foreign
+    key check takes `FOR KEY SHARE`) are not held up by it. On SQLite the
+    transaction began with BEGIN IMMEDIATE and already holds the write lock.
+    The event row is read afresh; anything joined to it in the same statement
+    would be read as of the statement's start, before the wait, so callers
+    read what else they need in a statement after this one.
     """
     if not in_write_transaction():
         raise RuntimeError("capacity.lock_event() must run inside a write transaction")
-    # On SQLite the transaction began with BEGIN IMMEDIATE and already holds the write lock.
-    query = _lock_statement(db.session.get_bind().dialect.name == "postgresql", options)
-    event = db.session.scalars(query, {"event_id": event_id}).unique().one_or_none()
+    query = _LOCK_EVENT if db.session.get_bind().dialect.name == "postgresql" else _READ_EVENT
+    event = db.session.scalars(query, {"event_id": event_id}).one_or_none()
     if event is None:
         raise NotFound("There is no such event.")
     return event
+
+
+def reads_before_lock_may_be_stale() -> bool:
+    """Whether others may have changed what this write transaction read before its `lock_event`.
+
+    Not on SQLite, where the transaction has held the database's write lock
+    since it began. On PostgreSQL they may: a taker that reads (and writes)
+    before it locks must read again after the lock what its claim depends on.
+    """
+    return db.session.get_bind().dialect.name != "sqlite"
 
 
 def take_places(
@@ -200,6 +210,7 @@ def take_places(
     allow_over_capacity: bool = False,
     offer_freed_first: bool = True,
     locked: bool = False,
+    written: bool = False,
 ) -> Availability:
     """Lock the event and check that `wanted` (ticket type id -> places) fits at `now`.
 
@@ -209,14 +220,26 @@ def take_places(
     cannot take places that waiting people are owed (`offer_freed_first=False`
     is for claims that are themselves the waiting list's). `locked`: the caller
     has already called `lock_event` in this transaction.
+
+    `written`: the caller has already written its claim, exactly `wanted`, in
+    this transaction, so that the lock is held only for the count and the
+    commit, not while rows are built and inserted. Its claim is left out of
+    what the freed-places handlers and the check count (the waiting list is
+    still offered freed places first), and counts from the commit on like any
+    other. On SoldOut the caller's transaction must roll back, its claim with it.
     """
     if not locked:
         lock_event(event_id)
-    if offer_freed_first:
-        offer_freed_places(event_id, now)
-    event = db.session.get(Event, event_id)
-    assert event is not None
-    current = availability(event, now)
+    if written:
+        db.session.info[_UNCOUNTED] = {event_id: dict(wanted)}
+    try:
+        if offer_freed_first:
+            offer_freed_places(event_id, now)
+        event = db.session.get(Event, event_id)
+        assert event is not None
+        current = availability(event, now)
+    finally:
+        db.session.info.pop(_UNCOUNTED, None)
     if allow_over_capacity:
         return current
     total = sum(wanted.values())

@@ -41,6 +41,14 @@ POSTGRES_LOCK_TIMEOUT = "5s"
 RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
 
 
+class ReadAgain(Exception):
+    """Raised by a service that finds, once it holds its lock, that what it read before is out of date.
+
+    `transactional` rolls the transaction back and runs the service again at
+    once, which then reads the newer data (it counts as one of its attempts).
+    """
+
+
 def configure_engine(engine: Engine) -> None:
     """Per-connection settings: WAL and explicit BEGIN on SQLite, lock timeout on PostgreSQL."""
     if engine.dialect.name == "sqlite":
@@ -228,6 +236,8 @@ def transactional(fn=None, *, durable: bool = True, keep_loaded: bool = False):
                 try:
                     with write_transaction(durable=durable, keep_loaded=keep_loaded):
                         return fn(*args, **kwargs)
+                except ReadAgain:
+                    continue
                 except DBAPIError as error:
                     if not is_contention(error):
                         raise

@@ -44,12 +44,11 @@ def hold_minutes_for(event: Event, *, card: bool = False) -> int:
 
 
 # The event with what a booking checks (its rates and questions) in one query: a handful of rows.
-EVENT_FOR_BOOKING = (joinedload(Event.ticket_types), joinedload(Event.questions))
 # Built once: building it cost more than running it.
 _EVENT_FOR_BOOKING = (
     select(Event)
     .where(Event.id == bindparam("event_id"))
-    .options(*EVENT_FOR_BOOKING)
+    .options(joinedload(Event.ticket_types), joinedload(Event.questions))
     .execution_options(populate_existing=True)
 )
 
@@ -91,10 +90,12 @@ def locked_booking(reference: str, actor: User | None) -> Booking:
     return get_booking_for(reference, actor)
 
 
-def check_hold_quota(booker_id: int, event_id: int, now: datetime) -> None:
+def check_hold_quota(booker_id: int, event_id: int, now: datetime, *, own_hold_written: bool = False) -> None:
     """No one person holds every place: caps on live holds per user, and per user on one event.
 
-    Raises RateLimited with a plain message.
+    `own_hold_written`: the hold being checked is already written in this
+    transaction, so it is not counted against itself. Raises RateLimited with
+    a plain message.
     """
     total, on_event = db.session.execute(
         select(func.count(), func.coalesce(func.sum(case((Booking.event_id == event_id, 1), else_=0)), 0))
@@ -105,6 +106,8 @@ def check_hold_quota(booker_id: int, event_id: int, now: datetime) -> None:
             Booking.hold_expires_at > now,
         )
     ).one()
+    if own_hold_written:
+        total, on_event = total - 1, on_event - 1
     if on_event >= current_app.config["MAX_LIVE_HOLDS_PER_EVENT_PER_USER"]:
         raise RateLimited(
             f"You already have {on_event} unfinished bookings for this event. "

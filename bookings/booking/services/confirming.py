@@ -25,17 +25,17 @@ from bookings.booking.rules import (
     pick_ticket_type,
 )
 from bookings.booking.services.common import (
-    EVENT_FOR_BOOKING,
     BillingDetails,
     HoldExpired,
     check_hold_quota,
     create_hold,
+    load_event,
     locked_booking,
 )
 from bookings.booking.services.holding import apply_attendee_details, refit_expired_hold
 from bookings.catalogue.models import Event, TicketType
 from bookings.core import audit
-from bookings.core.db import in_write_transaction, transactional
+from bookings.core.db import ReadAgain, in_write_transaction, transactional
 from bookings.core.errors import Conflict, SoldOut, ValidationError
 from bookings.extensions import db
 from bookings.notifications.outbox import Rendering, queue_deferred, queue_email, register_renderer
@@ -330,14 +330,25 @@ def _book_places(
     now: datetime,
     billing: BillingDetails | None,
 ) -> Booking:
+    """Rows first, lock last: the event's lock is held for the count and the commit only.
+
+    The booking is checked, built and inserted before the event is locked
+    (inserts that only reference the event do not wait for its lock). Then
+    `take_places(written=True)` counts, under the lock, every claim but this
+    one, after offering freed places to the waiting list, and raises SoldOut,
+    which rolls all of it back, if this one does not fit. On PostgreSQL, if
+    the event (or one of its rates) changed between the first read and the
+    lock, the whole transaction runs again (`ReadAgain`). An invoice is issued
+    after the count, under the lock, as on every other path (one lock order:
+    the event, then the invoice numbers).
+    """
     if not people:
         raise ValidationError("Give at least one attendee.", field="attendees")
-    booker_id = booker.id  # reloads the booker (the transaction began fresh) before the event is locked
-    event = capacity.lock_event(event_id, *EVENT_FOR_BOOKING)  # locked and loaded in one query
+    booker_id = booker.id  # reloads the booker (the transaction began fresh)
+    event = load_event(event_id)  # with its rates and questions, in one query
     ticket_type = _checked_rate(event, booker, ticket_type_id, people, method, now)
     card = method is PaymentMethod.CARD
-    capacity.take_places(event.id, {ticket_type.id: len(people)}, now, locked=True)
-    # Inserted once, complete: details and (free, invoice) confirmation are set before the first flush.
+    # Inserted once, complete: details and (free) confirmation are set before the first flush.
     booking = create_hold(event, ticket_type, len(people), booker_id, now, card=card, flush=False)
     apply_attendee_details(booking, people, validated=True)  # by _checked_rate, against the same questions
     set_billing(booking, billing)
@@ -352,9 +363,19 @@ def _book_places(
         ticket_type_id=ticket_type.id,
         via="api",
     )
-    if not card:
-        # An invoice booking's invoice is issued by an attachment hook (payments) inside this transaction,
-        # so only a free booking's emails can be left to the mail process.
-        defer = method is PaymentMethod.FREE
-        mark_confirmed(booking, method=method, actor_id=booker_id, now=now, defer_emails=defer)
+    if method is PaymentMethod.FREE:
+        # Its emails are left to the mail process; an invoice booking's invoice is issued by an
+        # attachment hook (payments) when it is confirmed, below.
+        mark_confirmed(booking, method=method, actor_id=booker_id, now=now, defer_emails=True)
+    db.session.flush()
+    if capacity.reads_before_lock_may_be_stale():  # on SQLite the write lock was held from the start
+        read_as_of = event.updated_at
+        # Every change to an event or its rates moves updated_at under this lock (catalogue.update_event).
+        if capacity.lock_event(event_id).updated_at != read_as_of:
+            raise ReadAgain("the event changed while the booking was written")
+        if card:  # two requests of one booker for one event meet here
+            check_hold_quota(booker_id, event_id, now, own_hold_written=True)
+    capacity.take_places(event.id, {ticket_type.id: len(people)}, now, locked=True, written=True)
+    if method is PaymentMethod.INVOICE:
+        mark_confirmed(booking, method=method, actor_id=booker_id, now=now)
     return booking

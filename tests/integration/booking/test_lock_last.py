@@ -1,0 +1,82 @@
+"""`book_places` writes its rows first and locks the event last: what that must not change.
+
+The waiting list's share of freed places (the lock's count leaves the
+booking's own rows out) is tested with the waiting list, in
+tests/integration/waitlist/test_offers.py; the rush of many processes in
+tests/concurrency/.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bookings import capacity
+from bookings.booking import services
+from bookings.booking.inputs import AttendeeInput
+from bookings.booking.models import Booking, PaymentMethod
+from bookings.catalogue import services as catalogue_services
+from bookings.core.errors import RateLimited
+from bookings.extensions import db
+from tests.support.factories import make_admin, make_event, make_user
+
+
+def _book_by_card(event, booker, now):
+    return services.book_places(
+        event_id=event.id,
+        booker=booker,
+        ticket_type_id=None,
+        people=[AttendeeInput(name="Ada Lovelace", email="ada@council.example")],
+        method=PaymentMethod.CARD,
+        now=now,
+    )
+
+
+@pytest.mark.postgres_only  # on SQLite the booking's transaction holds the database's write lock from its start
+def test_a_rate_changed_between_the_first_read_and_the_lock_is_read_again(app, clock, monkeypatch):
+    event = make_event(capacity=5, ticket_types=[{"name": "Public sector", "price_pence": 5_000}])
+    rate_id, rate_name = event.ticket_types[0].id, event.ticket_types[0].name
+    admin, booker = make_admin(), make_user()
+    db.session.commit()
+    real_lock = capacity.lock_event
+    changes: list[str] = []
+
+    def admin_changes_the_price(admin_id: int) -> None:
+        with app.app_context():  # a session of its own, as another request's
+            catalogue_services.update_event(
+                event.id,
+                {"ticket_types": [{"id": rate_id, "name": rate_name, "price_pence": 7_000}]},
+                admin_id,
+                clock.now + timedelta(minutes=1),
+            )
+            changes.append("price raised")
+
+    def lock_after_a_change(event_id: int):
+        if not changes and threading.current_thread() is threading.main_thread():
+            # The booking's rows are written at the old price; the change commits before the lock.
+            other = threading.Thread(target=admin_changes_the_price, args=(admin.id,))
+            other.start()
+            other.join(timeout=30)
+            assert changes == ["price raised"]
+        return real_lock(event_id)
+
+    monkeypatch.setattr(capacity, "lock_event", lock_after_a_change)
+
+    booking = _book_by_card(event, booker, clock.now)
+
+    assert booking.total_pence == 7_000
+    assert booking.attendees[0].price_pence == 7_000
+    assert db.session.scalar(select(func.count()).select_from(Booking).where(Booking.event_id == event.id)) == 1
+
+
+def test_the_hold_being_made_does_not_count_against_its_own_limit(app, clock):
+    app.config["MAX_LIVE_HOLDS_PER_EVENT_PER_USER"] = 2
+    event = make_event(capacity=10, ticket_types=[{"name": "Public sector", "price_pence": 5_000}])
+    booker = make_user()
+    first, second = _book_by_card(event, booker, clock.now), _book_by_card(event, booker, clock.now)
+    assert first.is_held and second.is_held
+    with pytest.raises(RateLimited, match="for this event"):
+        _book_by_card(event, booker, clock.now)
