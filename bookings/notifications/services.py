@@ -19,6 +19,7 @@ from bookings.core.db import transactional
 from bookings.core.errors import Conflict, Forbidden, NotFound
 from bookings.extensions import db
 from bookings.notifications.models import OutboxMessage, OutboxStatus
+from bookings.notifications.outbox import requeue
 
 
 @dataclass(frozen=True)
@@ -43,13 +44,14 @@ class DeliveryProblem:
 
 
 def failed_messages(limit: int = 50) -> list[DeliveryProblem]:
-    """Messages that gave up (`failed`) or are waiting to retry after an error, newest first."""
+    """Messages that gave up (`failed`) or are waiting to retry after an error (to send or to render), newest first."""
     rows = db.session.scalars(
         select(OutboxMessage)
         .where(
             or_(
                 OutboxMessage.status == OutboxStatus.FAILED.value,
-                (OutboxMessage.status == OutboxStatus.PENDING.value) & (OutboxMessage.last_error != ""),
+                OutboxMessage.status.in_([OutboxStatus.PENDING.value, OutboxStatus.UNRENDERED.value])
+                & (OutboxMessage.last_error != ""),
             )
         )
         .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
@@ -96,9 +98,7 @@ def retry_message(message_id: int, actor: User, now: datetime) -> None:
     if message.status == OutboxStatus.SENDING.value:
         raise Conflict("This email is being sent now.", code="being_sent")
     previous = message.status
-    message.status = OutboxStatus.PENDING.value
-    message.next_attempt_at = now
-    message.attempts = 0
+    requeue(message, now)
     audit.record(
         "email.retried",
         "outbox_message",

@@ -11,6 +11,7 @@ from bookings.core.db import transactional
 from bookings.core.errors import Conflict, NotFound
 from bookings.extensions import db
 from bookings.notifications.models import OutboxMessage, OutboxStatus
+from bookings.notifications.outbox import requeue
 
 
 @transactional
@@ -22,9 +23,7 @@ def retry_outbox_message(message_id: int, admin: User, now: datetime) -> OutboxM
         raise NotFound("There is no such email.")
     if message.status != OutboxStatus.FAILED.value:
         raise Conflict("Only an email that failed can be retried.", code="not_failed")
-    message.status = OutboxStatus.PENDING.value
-    message.attempts = 0
-    message.next_attempt_at = now
+    requeue(message, now)
     audit.record(
         "outbox.retried",
         "outbox_message",

@@ -16,6 +16,8 @@ process (`deliver_pending`) renders unrendered messages before it sends, so
 the templates and the calendar file cost the booking request nothing. The
 row is one row from the start, so rendering twice (two delivery runs at
 once) still sends one email: only the first conditional update takes effect.
+A message that cannot be rendered is tried again with the same back-off and
+becomes `failed` after MAIL_MAX_ATTEMPTS, like one that cannot be sent.
 See docs/notifications.md.
 """
 
@@ -30,19 +32,26 @@ from bookings.notifications.outbox.deferred import (
     render_deferred,
 )
 from bookings.notifications.outbox.delivery import (
-    BACKOFF_BASE_SECONDS,
-    BACKOFF_MAX_SECONDS,
     SENDING_TIMEOUT,
     _claim_next,
     build_email,
     deliver_pending,
 )
-from bookings.notifications.outbox.queueing import Attachment, queue_email, suppressed
+from bookings.notifications.outbox.queueing import (
+    BACKOFF_BASE_SECONDS,
+    BACKOFF_MAX_SECONDS,
+    RENDER_ERROR_PREFIX,
+    Attachment,
+    queue_email,
+    requeue,
+    suppressed,
+)
 
 __all__ = [
     "BACKOFF_BASE_SECONDS",
     "BACKOFF_MAX_SECONDS",
     "RENDER_BATCH",
+    "RENDER_ERROR_PREFIX",
     "SENDING_TIMEOUT",
     "UNRENDERED",
     "Attachment",
@@ -56,5 +65,6 @@ __all__ = [
     "queue_email",
     "register_renderer",
     "render_deferred",
+    "requeue",
     "suppressed",
 ]

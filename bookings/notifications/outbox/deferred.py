@@ -12,10 +12,18 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
+from bookings.core.clock import utcnow
 from bookings.core.db import transactional
 from bookings.extensions import db
 from bookings.notifications.models import OutboxMessage, OutboxStatus
-from bookings.notifications.outbox.queueing import Attachment, _render_bodies, _suppressed_kinds, add_message
+from bookings.notifications.outbox.queueing import (
+    RENDER_ERROR_PREFIX,
+    Attachment,
+    _render_bodies,
+    _suppressed_kinds,
+    add_message,
+    after_failed_attempt,
+)
 
 log = logging.getLogger(__name__)
 
@@ -82,23 +90,40 @@ def queue_deferred(
     )
 
 
-def render_deferred(*, limit: int = RENDER_BATCH) -> int:
-    """Render the oldest unrendered messages and make them due to be sent. Returns how many."""
+def render_deferred(now: datetime | None = None, *, limit: int = RENDER_BATCH) -> int:
+    """Render the oldest unrendered messages that are due and make them due to be sent. Returns how many.
+
+    One that cannot be rendered (its booking is gone, a template fails) is
+    tried again later with the senders' back-off, and after MAIL_MAX_ATTEMPTS
+    it is `failed`, with the error in last_error, where admins see it; an
+    admin's retry puts it back to be rendered (`queueing.requeue`).
+    """
+    now = now or utcnow()
     found = db.session.execute(
-        select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.subject, OutboxMessage.text_body)
-        .where(OutboxMessage.status == UNRENDERED)
+        select(
+            OutboxMessage.id,
+            OutboxMessage.kind,
+            OutboxMessage.subject,
+            OutboxMessage.text_body,
+            OutboxMessage.attempts,
+        )
+        .where(OutboxMessage.status == UNRENDERED, OutboxMessage.next_attempt_at <= now)
         .order_by(OutboxMessage.id)
         .limit(limit)
     ).all()
-    rows = []
+    rows, failures = [], []
     for row in found:
         try:
             recipe = json.loads(row.text_body)
         except ValueError:
             log.exception("Outbox message %s has no readable recipe", row.id)
+            failures.append(_Failure(row.id, row.attempts, "ValueError: no readable recipe", final=True))
             continue
-        rows.append(_Unrendered(row.id, row.kind, row.subject, recipe))
-    return _render_rows(rows)
+        rows.append(_Unrendered(row.id, row.kind, row.subject, recipe, row.attempts))
+    rendered = _render_rows(rows, failures)
+    if failures:
+        _note_failures(failures, now)
+    return rendered
 
 
 @dataclass(frozen=True)
@@ -107,17 +132,27 @@ class _Unrendered:
     kind: str
     subject: str
     recipe: dict[str, Any]
+    attempts: int
 
 
-def _render_rows(rows: list[_Unrendered]) -> int:
+@dataclass(frozen=True)
+class _Failure:
+    id: int
+    attempts: int  # before this one
+    error: str
+    final: bool = False  # trying again cannot help
+
+
+def _render_rows(rows: list[_Unrendered], failures: list[_Failure]) -> int:
     memo: dict[str, Any] = {}
     rendered: list[dict[str, Any]] = []
     for row in rows:
         try:
             rendering = _renderers[row.recipe["renderer"]](row.recipe["params"], memo)
             text_body, html_body = _render_bodies(row.kind, row.subject, rendering.context)
-        except Exception:  # one bad message must not hold back the others; delivery tries again
+        except Exception as error:  # one bad message must not hold back the others
             log.exception("Could not render outbox message %s", row.id)
+            failures.append(_Failure(row.id, row.attempts, f"{type(error).__name__}: {error}"))
             continue
         rendered.append(
             {
@@ -130,6 +165,21 @@ def _render_rows(rows: list[_Unrendered]) -> int:
     if rendered:
         _update_rendered(rendered)
     return len(rendered)
+
+
+@transactional
+def _note_failures(failures: list[_Failure], now: datetime) -> None:
+    """One more attempt each: due again after the back-off, or `failed` when out of attempts."""
+    for failure in failures:
+        attempts = failure.attempts + 1
+        values = after_failed_attempt(attempts, now, waiting_status=UNRENDERED)
+        if failure.final:
+            values = {"status": OutboxStatus.FAILED.value}
+        db.session.execute(
+            update(OutboxMessage.__table__)
+            .where(OutboxMessage.__table__.c.id == failure.id, OutboxMessage.__table__.c.status == UNRENDERED)
+            .values(attempts=attempts, last_error=(RENDER_ERROR_PREFIX + failure.error)[:2000], **values)
+        )
 
 
 @transactional(durable=False)  # lost in a crash, it is rendered again
@@ -146,6 +196,7 @@ def _update_rendered(rendered: list[dict[str, Any]]) -> None:
             html_body=bindparam("html"),
             attachments=bindparam("files", type_=table.c.attachments.type),
             status=OutboxStatus.PENDING.value,
+            last_error="",
         )
     )
     db.session.execute(statement, rendered)

@@ -7,7 +7,6 @@ import smtplib
 import ssl
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from typing import Any
 
 from flask import current_app
 from sqlalchemy import or_, select, update
@@ -16,11 +15,10 @@ from bookings.core.db import transactional
 from bookings.extensions import db
 from bookings.notifications.models import OutboxMessage, OutboxStatus
 from bookings.notifications.outbox.deferred import render_deferred
+from bookings.notifications.outbox.queueing import after_failed_attempt
 
 log = logging.getLogger(__name__)
 
-BACKOFF_BASE_SECONDS = 30
-BACKOFF_MAX_SECONDS = 3600
 SENDING_TIMEOUT = timedelta(minutes=10)
 SMTP_SERVICE_NOT_AVAILABLE = 421
 
@@ -57,12 +55,7 @@ def _mark_sent(message_id: int, now: datetime) -> None:
 
 @transactional
 def _mark_failed(message_id: int, attempts: int, error: str, now: datetime) -> None:
-    max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
-    if attempts >= max_attempts:
-        values: dict[str, Any] = {"status": OutboxStatus.FAILED.value}
-    else:
-        delay = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempts - 1))
-        values = {"status": OutboxStatus.PENDING.value, "next_attempt_at": now + timedelta(seconds=delay)}
+    values = after_failed_attempt(attempts, now, waiting_status=OutboxStatus.PENDING.value)
     db.session.execute(
         update(OutboxMessage).where(OutboxMessage.id == message_id).values(last_error=error[:2000], **values)
     )
@@ -127,7 +120,7 @@ def deliver_pending(now: datetime, *, limit: int = 500) -> dict[str, int]:
     """Send due messages; returns counts of sent and failed attempts."""
     counts = {"sent": 0, "failed": 0}
     try:
-        render_deferred()  # messages whose request ended before it rendered them
+        render_deferred(now)
     except Exception:  # the rendered ones must still go out; the rest wait for the next run
         db.session.rollback()
         log.exception("Could not render the unrendered outbox messages")

@@ -9,15 +9,41 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from flask import render_template
+from flask import current_app, render_template
 
 from bookings.extensions import db
 from bookings.notifications.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
+
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_MAX_SECONDS = 3600
+# A message that could not be rendered says so in last_error (its text body is still its recipe).
+RENDER_ERROR_PREFIX = "Not rendered: "
+
+
+def after_failed_attempt(attempts: int, now: datetime, *, waiting_status: str) -> dict[str, Any]:
+    """The row's new values after its `attempts`-th failed attempt (to send, or to render).
+
+    `failed` once MAIL_MAX_ATTEMPTS are spent; otherwise `waiting_status`,
+    due again after an exponential back-off.
+    """
+    if attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+        return {"status": OutboxStatus.FAILED.value}
+    delay = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempts - 1))
+    return {"status": waiting_status, "next_attempt_at": now + timedelta(seconds=delay)}
+
+
+def requeue(message: OutboxMessage, now: datetime) -> None:
+    """Due again now with a fresh count of attempts: to be rendered first if it never was."""
+    unrendered = message.last_error.startswith(RENDER_ERROR_PREFIX)
+    message.status = OutboxStatus.UNRENDERED.value if unrendered else OutboxStatus.PENDING.value
+    message.attempts = 0
+    message.next_attempt_at = now
+
 
 # Kinds of email that `queue_email` drops in the current call stack (see `suppressed`).
 _suppressed_kinds: ContextVar[frozenset[str]] = ContextVar("suppressed_email_kinds", default=frozenset())
