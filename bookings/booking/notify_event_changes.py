@@ -12,7 +12,9 @@ outbox with the change, or not at all.
   as an admin would, so refunds and credit notes start (payments' cancel
   hook); the same people get one `event_cancelled` email with a METHOD:CANCEL
   file. The booking service's own "booking cancelled" email is suppressed
-  there: it would tell the booker the same thing a second time.
+  there: it would tell the booker the same thing a second time. Unfinished
+  (held) bookings are cancelled too, at once, and their bookers get an
+  `event_cancelled_hold` email.
 
 This module sits in the booking area (above catalogue and notifications) and
 is imported by `bookings/booking/__init__.py`.
@@ -39,11 +41,11 @@ TIME_FIELDS = frozenset({"sessions", "starts_at", "ends_at", "timezone"})
 PLACE_FIELDS = frozenset({"venue_name", "venue_address", "is_online", "online_url"})
 
 
-def _confirmed_bookings(event_id: int) -> list[Booking]:
+def _bookings_in(event_id: int, status: BookingStatus = BookingStatus.CONFIRMED) -> list[Booking]:
     return list(
         db.session.scalars(
             select(Booking)
-            .where(Booking.event_id == event_id, Booking.status == BookingStatus.CONFIRMED.value)
+            .where(Booking.event_id == event_id, Booking.status == status.value)
             .options(selectinload(Booking.booker), selectinload(Booking.attendees).selectinload(Attendee.ticket_type))
             .order_by(Booking.id)
         ).all()
@@ -77,7 +79,7 @@ def describe_changes(changed: list[str]) -> list[str]:
 def notify_event_changed(event: Event, changed: list[str], actor_id: int | None, now: datetime) -> None:
     """Catalogue change hook: an updated invite to everyone with a confirmed place."""
     what = describe_changes(changed)
-    for booking in _confirmed_bookings(event.id):
+    for booking in _bookings_in(event.id):
         attachments = hooks.attachments_for(booking, "confirmed")
         for address, attendee in recipients(booking):
             queue_email(
@@ -109,7 +111,7 @@ def notify_event_cancelled(event: Event, actor_id: int | None, now: datetime) ->
     from bookings.booking.services import cancel_booking
 
     actor = _acting_admin(actor_id)
-    for booking in _confirmed_bookings(event.id):
+    for booking in _bookings_in(event.id):
         # Who to tell and what they paid, read before the cancellation empties the booking.
         people = list(recipients(booking))
         places = len(booking.active_attendees)
@@ -131,6 +133,31 @@ def notify_event_cancelled(event: Event, actor_id: int | None, now: datetime) ->
                 attendee=attendee,
                 places=places,
                 paid_by=paid_by,
+            )
+    _release_holds(event, actor, now)
+
+
+def _release_holds(event: Event, actor: User, now: datetime) -> None:
+    """Unfinished bookings end now, not when their hold would have run out; their bookers are told.
+
+    A card checkout left open is expired at Stripe by the sweep (payments), and
+    a payment that still arrives is refunded automatically.
+    """
+    from bookings.booking.services import cancel_booking
+
+    for booking in _bookings_in(event.id, BookingStatus.HELD):
+        with suppressed("booking_cancelled"):
+            cancel_booking(reference=booking.reference, actor=actor, now=now, reason="event_cancelled")
+        if booking.booker is not None:
+            queue_email(
+                "event_cancelled_hold",
+                to=booking.booker.email,
+                subject=f"Cancelled: {event.title}",
+                now=now,
+                booking_reference=booking.reference,
+                event_id=event.id,
+                booking=booking,
+                event=event,
             )
 
 

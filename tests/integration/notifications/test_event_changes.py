@@ -125,3 +125,30 @@ def test_an_event_cancelled_by_the_system_still_cancels_its_bookings(app, clock)
     assert db.session.get(Booking, booking.id).status == BookingStatus.CANCELLED.value
     actors = db.session.scalars(select(AuditRecord.actor_id).where(AuditRecord.action == "booking.cancelled")).all()
     assert actors == [None]
+
+
+def test_cancelling_an_event_ends_its_unfinished_bookings_at_once_and_tells_their_bookers(app, clock):
+    event = make_event(capacity=5, hold_minutes=30)
+    lapsed_holder, holder = make_user(email="lapsed@council.example"), make_user(email="holder@council.example")
+    lapsed = booking_services.hold_places(
+        event_id=event.id, booker_id=lapsed_holder.id, ticket_type_id=None, places=1, now=clock.now
+    )
+    clock.advance(minutes=40)  # that hold has run out, and no sweep has run
+    held = booking_services.hold_places(
+        event_id=event.id, booker_id=holder.id, ticket_type_id=None, places=2, now=clock.now
+    )
+    clock.advance(minutes=10)
+
+    catalogue.cancel_event(event.id, make_admin().id, utcnow())
+
+    db.session.expire_all()
+    assert {db.session.get(Booking, b.id).status for b in (held, lapsed)} == {BookingStatus.CANCELLED.value}
+    messages = _outbox("event_cancelled_hold")
+    assert sorted(m.to_address for m in messages) == ["holder@council.example", "lapsed@council.example"]
+    assert all("You have not been charged" in m.text_body for m in messages)
+    assert held.reference in next(m.text_body for m in messages if m.to_address == "holder@council.example")
+    assert _outbox("booking_cancelled") == [] and _outbox("event_cancelled") == []
+
+    # Nothing is left for the sweep to expire when the hold would have run out, so no second email.
+    assert booking_services.expire_holds(clock.advance(minutes=30)) == 0
+    assert _outbox("hold_expired") == []

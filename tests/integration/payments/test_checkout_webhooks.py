@@ -300,3 +300,27 @@ def test_payment_for_a_booking_already_confirmed_by_invoice_is_refunded(stripe_a
     assert response.json["outcome"] == "refunded_already_confirmed"
     assert reload(booking).payment_status == PaymentStatus.INVOICED.value
     assert payment_of(booking).needs_attention or services.payments_needing_attention()
+
+
+def test_cancelling_the_event_closes_an_open_checkout_and_refunds_a_payment_made_anyway(
+    stripe_app, client, fake_stripe, real_clock
+):
+    from bookings.catalogue.services import cancel_event
+    from bookings.payments.services import expire_checkouts
+
+    late = held_booking(paid_event(), real_clock.now)
+    prompt = held_booking(db.session.get(Event, late.event_id), real_clock.now)
+    checkout(late, real_clock.now)
+    checkout(prompt, real_clock.now)
+    late_session, prompt_session = payment_of(late).checkout_session_id, payment_of(prompt).checkout_session_id
+    fake_stripe.pay(late_session)  # paid on Stripe's page, its webhook not yet delivered
+
+    cancel_event(late.event_id, None, real_clock.now)
+    assert reload(late).status == reload(prompt).status == BookingStatus.CANCELLED.value  # at once, not at expiry
+
+    expire_checkouts(real_clock.now)  # the sweep
+    assert fake_stripe.session(prompt_session)["status"] == "expired"
+    [completed] = events_of(fake_stripe, "checkout.session.completed", late_session)
+    assert post_event(client, fake_stripe, completed).json["outcome"] == "refunded_booking_cancelled"
+    assert count(Refund, Refund.payment_id == payment_of(late).id) == 1
+    assert reload(late).status == BookingStatus.CANCELLED.value
