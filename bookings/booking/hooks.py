@@ -30,6 +30,24 @@ ReviewContextProvider = Callable[["Booking"], dict]
 review_context_providers: dict[str, ReviewContextProvider] = {}
 
 
+# (booking) -> pence still to pay: the list price less any discount (payments). One provider at most.
+AmountDueProvider = Callable[["Booking"], int]
+amount_due_providers: dict[str, AmountDueProvider] = {}
+
+
+def provide_amount_due(name: str, provider: AmountDueProvider) -> None:
+    amount_due_providers[name] = provider
+
+
+def amount_due(booking: Booking) -> int:
+    """What the booker must pay for it: its total at list price unless an area above says otherwise."""
+    if booking.total_pence == 0:
+        return 0  # a free rate: nothing to ask anyone
+    for provider in amount_due_providers.values():
+        return provider(booking)
+    return booking.total_pence
+
+
 def provide_review_context(name: str, provider: ReviewContextProvider) -> None:
     review_context_providers[name] = provider
 

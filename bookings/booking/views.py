@@ -157,7 +157,7 @@ def review(reference: str):
     errors: dict[str, str] = {}
     values = dict(request.form) if request.method == "POST" else {}
     if request.method == "POST":
-        method_name = request.form.get("payment", "free" if booking.total_pence == 0 else "")
+        method_name = request.form.get("payment", "free" if hooks.amount_due(booking) == 0 else "")
         if method_name == PaymentMethod.CARD.value and _card_available():
             return redirect(url_for("payments.checkout", reference=booking.reference), code=303)
         try:
@@ -194,6 +194,7 @@ def review(reference: str):
         errors=errors,
         values=values,
         card_available=_card_available(),
+        amount_due=hooks.amount_due(booking),
         now=utcnow(),
         **hooks.review_context(booking),
     ), (422 if errors else 200)

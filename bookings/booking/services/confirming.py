@@ -163,7 +163,8 @@ def set_billing(booking: Booking, billing: BillingDetails | None) -> None:
 
 
 def check_payment_method(booking: Booking, method: PaymentMethod) -> None:
-    if booking.total_pence == 0:
+    """Nothing to pay (a free rate, or a discount of the whole price) means `free`; otherwise card or invoice."""
+    if hooks.amount_due(booking) == 0:
         if method is not PaymentMethod.FREE:
             raise ValidationError("This booking is free: no payment is needed.", field="payment")
         return

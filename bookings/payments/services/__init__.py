@@ -26,6 +26,7 @@ from bookings.payments.services.webhooks import handle_stripe_event
 hooks.on_cancel("payments", on_booking_cancelled)
 hooks.after_cancel_commit("payments", send_pending_refunds_for)
 hooks.provide_attachments("payments", confirmation_attachments)
+hooks.provide_amount_due("payments", lambda booking: order_for(booking).total_pence)  # discount and VAT included
 
 __all__ = [
     "PaymentUnavailable",

@@ -33,6 +33,40 @@ def test_applying_a_discount_code_updates_the_order(app, client, clock):
     assert "£90.00" in page
 
 
+def test_a_discount_of_the_whole_price_confirms_without_payment(stripe_app, client, fake_stripe, real_clock):
+    booking = held_booking(paid_event(price_pence=10000), real_clock.now)
+    services.create_discount_code(code="SPEAKER", percent=100, actor=make_admin(), now=real_clock.now)
+    login_as(client, booking.booker)
+    client.post(f"/bookings/{booking.reference}/discount", data={"discount_code": "speaker"})
+
+    page = client.get(f"/bookings/{booking.reference}/review").get_data(as_text=True)
+    assert "there is nothing to pay" in page
+    assert 'value="card"' not in page and 'value="invoice"' not in page
+    response = client.post(f"/bookings/{booking.reference}/review", data={"payment": "free"})
+
+    assert response.status_code == 302
+    confirmed = booking_services.get_booking_for(booking.reference, booking.booker)
+    assert (confirmed.status, confirmed.payment_method, confirmed.payment_status) == (
+        "confirmed",
+        PaymentMethod.FREE.value,
+        "not_required",
+    )
+    assert payment_of(confirmed) is None  # no checkout was opened
+
+
+def test_a_discount_of_part_of_the_price_still_asks_how_to_pay(app, client, clock):
+    booking = held_booking(paid_event(price_pence=10000, allow_invoice=True), clock.now)
+    services.create_discount_code(code="HALF", percent=50, actor=make_admin(), now=clock.now)
+    login_as(client, booking.booker)
+    client.post(f"/bookings/{booking.reference}/discount", data={"discount_code": "half"})
+
+    response = client.post(f"/bookings/{booking.reference}/review", data={"payment": "free"})
+
+    assert response.status_code == 422
+    assert "Choose how to pay" in response.get_data(as_text=True)
+    assert booking_services.get_booking_for(booking.reference, booking.booker).is_held
+
+
 def test_unknown_discount_code_shows_an_error_summary_linked_to_the_field(app, client, clock):
     booking = held_booking(paid_event(), clock.now)
     login_as(client, booking.booker)
