@@ -11,6 +11,8 @@ Decisions:
   showed the garbage collector finding a freed object in a dict, heap corruption that only threads
   sharing a process can cause. With one thread per worker it did not happen, and the rush and the
   signed-in pages ran as fast (bench/NOTES.md). GUNICORN_THREADS above 1 brings the threads back.
+  The same reproducer (`python -m bench.thread_crash`) crashed on CPython 3.11.7 and not on
+  3.12.1: an interpreter fault, most likely; rerun it before raising threads on another Python.
 - gthread workers even so: they keep idle keep-alive connections from nginx in an event loop
   instead of tying up the worker (a sync worker closes every connection after one request).
 - preload_app = False: each worker imports the app and opens its own connection pool after the
