@@ -211,6 +211,7 @@ def detail(reference: str):
         "booking/detail.html",
         booking=booking,
         event=booking.event,
+        amount_due=hooks.amount_due(booking),  # what the places left cost, discount and VAT included
         now=now,
         just_confirmed=request.args.get("confirmed") == "1" and booking.is_confirmed,
         can_cancel=booking.is_confirmed and (current_user.is_admin or cancel_by is None or now < cancel_by),

@@ -52,6 +52,8 @@ def test_a_discount_of_the_whole_price_confirms_without_payment(stripe_app, clie
         "not_required",
     )
     assert payment_of(confirmed) is None  # no checkout was opened
+    detail = client.get(f"/bookings/{booking.reference}").get_data(as_text=True)
+    assert "No payment needed" in detail and "£100.00" not in detail  # not the list price
 
 
 def test_a_discount_of_part_of_the_price_still_asks_how_to_pay(app, client, clock):
