@@ -211,7 +211,8 @@ def detail(reference: str):
         "booking/detail.html",
         booking=booking,
         event=booking.event,
-        amount_due=hooks.amount_due(booking),  # what the places left cost, discount and VAT included
+        # What it costs, discount and VAT included; once places are cancelled the payment page has the figures.
+        amount_due=hooks.amount_due(booking) if len(booking.active_attendees) == len(booking.attendees) else None,
         now=now,
         just_confirmed=request.args.get("confirmed") == "1" and booking.is_confirmed,
         can_cancel=booking.is_confirmed and (current_user.is_admin or cancel_by is None or now < cancel_by),

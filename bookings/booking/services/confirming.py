@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from bookings import capacity
@@ -255,6 +256,9 @@ def book_places(
     )
 
 
+FOREIGN_KEY_VIOLATION = "23503"  # PostgreSQL's SQLSTATE
+
+
 def _checked_rate(
     event: Event,
     booker: User,
@@ -368,7 +372,13 @@ def _book_places(
         # Its emails are left to the mail process; an invoice booking's invoice is issued by an
         # attachment hook (payments) when it is confirmed, below.
         mark_confirmed(booking, method=method, actor_id=booker_id, now=now, defer_emails=True)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        if getattr(error.orig, "sqlstate", None) == FOREIGN_KEY_VIOLATION:
+            # The rate read a moment ago was removed (and committed) before these rows went in.
+            raise ReadAgain("the rate was removed while the booking was written") from error
+        raise
     if capacity.reads_before_lock_may_be_stale():  # on SQLite the write lock was held from the start
         read_as_of = event.updated_at
         # Every change to an event or its rates moves updated_at under this lock (catalogue.update_event).

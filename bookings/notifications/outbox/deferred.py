@@ -197,6 +197,7 @@ def _update_rendered(rendered: list[dict[str, Any]]) -> None:
             attachments=bindparam("files", type_=table.c.attachments.type),
             status=OutboxStatus.PENDING.value,
             last_error="",
+            attempts=0,  # attempts to render do not use up the attempts to send
         )
     )
     db.session.execute(statement, rendered)

@@ -39,7 +39,7 @@ def after_failed_attempt(attempts: int, now: datetime, *, waiting_status: str) -
 
 def requeue(message: OutboxMessage, now: datetime) -> None:
     """Due again now with a fresh count of attempts: to be rendered first if it never was."""
-    unrendered = message.last_error.startswith(RENDER_ERROR_PREFIX)
+    unrendered = message.status == OutboxStatus.UNRENDERED.value or message.last_error.startswith(RENDER_ERROR_PREFIX)
     message.status = OutboxStatus.UNRENDERED.value if unrendered else OutboxStatus.PENDING.value
     message.attempts = 0
     message.next_attempt_at = now

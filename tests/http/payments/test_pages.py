@@ -69,6 +69,28 @@ def test_a_discount_of_part_of_the_price_still_asks_how_to_pay(app, client, cloc
     assert booking_services.get_booking_for(booking.reference, booking.booker).is_held
 
 
+def test_once_places_are_cancelled_the_booking_page_leaves_the_figures_to_the_payment_page(app, client, clock):
+    booker = make_user()
+    booking = booking_services.book_places(
+        event_id=paid_event(price_pence=6000).id,
+        booker=booker,
+        ticket_type_id=None,
+        people=[AttendeeInput(name=f"Delegate {i}", email=f"d{i}@council.example") for i in range(2)],
+        method=PaymentMethod.INVOICE,
+        now=clock.now,
+        billing=booking_services.BillingDetails(contact="Accounts", address="1 Town Hall"),
+    )
+    login_as(client, booker)
+    assert "£120.00" in client.get(f"/bookings/{booking.reference}").get_data(as_text=True)  # 2 x £60, VAT included
+
+    booking_services.cancel_booking(
+        reference=booking.reference, actor=booker, now=clock.now, attendee_ids=[booking.attendees[0].id]
+    )
+    page = client.get(f"/bookings/{booking.reference}").get_data(as_text=True)
+    assert "£60.00" not in page and "£120.00" not in page  # what is still owed depends on the credit note
+    assert "Payment details, invoices and receipts" in page
+
+
 def test_unknown_discount_code_shows_an_error_summary_linked_to_the_field(app, client, clock):
     booking = held_booking(paid_event(), clock.now)
     login_as(client, booking.booker)

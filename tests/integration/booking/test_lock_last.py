@@ -80,3 +80,36 @@ def test_the_hold_being_made_does_not_count_against_its_own_limit(app, clock):
     assert first.is_held and second.is_held
     with pytest.raises(RateLimited, match="for this event"):
         _book_by_card(event, booker, clock.now)
+
+
+@pytest.mark.postgres_only  # on SQLite the admin's change waits for the booking's transaction, which began first
+def test_a_rate_removed_between_the_first_read_and_the_insert_is_read_again(app, clock, monkeypatch):
+    from bookings.booking.services import confirming
+
+    event = make_event(capacity=5, ticket_types=[{"name": "Early", "price_pence": 5_000}])
+    admin, booker = make_admin(), make_user()
+    db.session.commit()
+    real_create_hold = confirming.create_hold
+    changes: list[str] = []
+
+    def admin_replaces_the_rate(admin_id: int) -> None:
+        with app.app_context():
+            catalogue_services.update_event(
+                event.id, {"ticket_types": [{"name": "Standard", "price_pence": 7_000}]}, admin_id, clock.now
+            )
+            changes.append("rate replaced")
+
+    def create_hold_after_a_change(*args, **kwargs):
+        if not changes:  # the booking has read and checked the old rate; its rows are not built yet
+            other = threading.Thread(target=admin_replaces_the_rate, args=(admin.id,))
+            other.start()
+            other.join(timeout=30)
+            assert changes == ["rate replaced"]
+        return real_create_hold(*args, **kwargs)
+
+    monkeypatch.setattr(confirming, "create_hold", create_hold_after_a_change)
+
+    booking = _book_by_card(event, booker, clock.now)
+
+    assert booking.total_pence == 7_000  # booked on the rate that exists, not a 500
+    assert booking.attendees[0].ticket_type.name == "Standard"
