@@ -103,10 +103,14 @@ def is_contention(error: BaseException) -> bool:
     """True when the error means 'someone else holds the lock; try again'."""
     if isinstance(error, OperationalError) and "database is locked" in str(error):
         return True
-    if isinstance(error, DBAPIError):
-        sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
-        return sqlstate in RETRYABLE_SQLSTATES
-    return False
+    return sqlstate(error) in RETRYABLE_SQLSTATES
+
+
+def sqlstate(error: BaseException) -> str | None:
+    """PostgreSQL's SQLSTATE of a database error (None for SQLite's and for anything else)."""
+    if not isinstance(error, DBAPIError):
+        return None
+    return getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
 
 
 _PENDING_WRITES = "bookings_pending_writes"

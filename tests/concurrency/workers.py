@@ -127,3 +127,67 @@ def add_hits(url: str, worker: int, writes: int, barrier, results) -> None:
             except Busy:
                 busy += 1
     results.put((worker, written, busy))
+
+
+def book_until_cancelled(url: str, worker: int, event_id: int, user_id: int, attempts: int, barrier, results) -> None:
+    """Free bookings (API path, even workers) and holds (web path, odd workers) until the event is cancelled."""
+    from bookings.accounts.models import User
+    from bookings.booking import services
+    from bookings.booking.inputs import AttendeeInput
+    from bookings.booking.models import PaymentMethod
+
+    app = app_for(url)
+    outcomes = []
+    with app.app_context():
+        barrier.wait()
+        for step in range(attempts):
+            try:
+                if worker % 2 == 0:
+                    person = AttendeeInput(name=f"W{worker}-{step}", email=f"w{worker}s{step}@x.example")
+                    booker = db.session.get(User, user_id)
+                    services.book_places(
+                        event_id=event_id, booker=booker, ticket_type_id=None, people=[person],
+                        method=PaymentMethod.FREE, now=FIXED_NOW,
+                    )  # fmt: skip
+                else:
+                    services.hold_places(
+                        event_id=event_id, booker_id=user_id, ticket_type_id=None, places=1, now=FIXED_NOW,
+                        replace_previous=False,
+                    )  # fmt: skip
+                outcomes.append(("booked", "ok"))
+            except DomainError as error:
+                outcomes.append(("error", error.code))
+                db.session.rollback()
+            except Exception:  # every unexpected failure is reported to the test
+                outcomes.append(("crash", traceback.format_exc()))
+                db.session.rollback()
+        db.session.remove()
+        db.engine.dispose()
+    results.put((worker, outcomes))
+
+
+def cancel_once_booked(url: str, event_id: int, admin_id: int, bookings_first: int, barrier, results) -> None:
+    """Cancel the event as soon as `bookings_first` bookings of it have committed (a count, not a clock)."""
+    import time
+
+    from sqlalchemy import func, select
+
+    from bookings.booking.models import Booking
+    from bookings.catalogue.services import cancel_event
+
+    app = app_for(url)
+    with app.app_context():
+        barrier.wait()
+        seen = 0
+        deadline = time.monotonic() + 120  # only a guard against a hung race
+        while seen < bookings_first and time.monotonic() < deadline:
+            seen = db.session.scalar(select(func.count()).select_from(Booking).where(Booking.event_id == event_id))
+            db.session.rollback()
+        try:
+            cancel_event(event_id, admin_id, FIXED_NOW, reason="race")
+            outcome = ("cancelled", seen)
+        except Exception:
+            outcome = ("crash", traceback.format_exc())
+        db.session.remove()
+        db.engine.dispose()
+    results.put(("canceller", outcome))

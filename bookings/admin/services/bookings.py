@@ -74,6 +74,7 @@ def book_on_behalf(
     Raises ValidationError (nothing written), BookingClosed, SoldOut, Forbidden.
     """
     check_admin(admin)
+    capacity.lock_event(event_id)  # first: a cancellation committed meanwhile is what is checked
     event = load_event(event_id)
     if event.is_cancelled:
         raise BookingClosed("This event has been cancelled.")
@@ -109,7 +110,7 @@ def book_on_behalf(
     booker = _find_or_create_user(
         booker_email, (booker_name or "").strip()[:200] or first.name, first.organisation, admin, now
     )
-    taken = capacity.take_places(event.id, {ticket_type.id: places}, now, allow_over_capacity=override)
+    taken = capacity.take_places(event.id, {ticket_type.id: places}, now, allow_over_capacity=override, locked=True)
     is_over = places > taken.places_left_for(ticket_type.id)
     booking = create_hold(event, ticket_type, places, booker.id, now, card=False)
     apply_attendee_details(booking, people)

@@ -36,7 +36,7 @@ from bookings.booking.services.common import (
 from bookings.booking.services.holding import apply_attendee_details, refit_expired_hold
 from bookings.catalogue.models import Event, TicketType
 from bookings.core import audit
-from bookings.core.db import ReadAgain, in_write_transaction, transactional
+from bookings.core.db import ReadAgain, in_write_transaction, sqlstate, transactional
 from bookings.core.errors import Conflict, SoldOut, ValidationError
 from bookings.extensions import db
 from bookings.notifications.outbox import Rendering, queue_deferred, queue_email, register_renderer
@@ -375,7 +375,7 @@ def _book_places(
     try:
         db.session.flush()
     except IntegrityError as error:
-        if getattr(error.orig, "sqlstate", None) == FOREIGN_KEY_VIOLATION:
+        if sqlstate(error) == FOREIGN_KEY_VIOLATION:
             # The rate read a moment ago was removed (and committed) before these rows went in.
             raise ReadAgain("the rate was removed while the booking was written") from error
         raise

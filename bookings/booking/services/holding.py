@@ -46,6 +46,7 @@ def hold_places(
 
     Raises ValidationError (places, rate), BookingClosed, SoldOut (with places left), RateLimited.
     """
+    capacity.lock_event(event_id)  # first: a cancellation or change committed meanwhile is what is checked
     event = load_event(event_id)
     check_event_bookable(event, now)
     check_places_requested(event, places)
@@ -53,7 +54,7 @@ def hold_places(
     if replace_previous:
         release_previous_holds(booker_id, event.id, booker_id, now)
     check_hold_quota(booker_id, event.id, now)
-    capacity.take_places(event.id, {ticket_type.id: places}, now)
+    capacity.take_places(event.id, {ticket_type.id: places}, now, locked=True)
     booking = create_hold(event, ticket_type, places, booker_id, now, card=card)
     audit.record(
         "booking.held",

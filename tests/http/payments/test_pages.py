@@ -3,6 +3,8 @@ documents, and the webhook's CSRF exemption."""
 
 from __future__ import annotations
 
+import pytest
+
 from bookings.booking import services as booking_services
 from bookings.booking.inputs import AttendeeInput
 from bookings.booking.models import PaymentMethod
@@ -54,6 +56,26 @@ def test_a_discount_of_the_whole_price_confirms_without_payment(stripe_app, clie
     assert payment_of(confirmed) is None  # no checkout was opened
     detail = client.get(f"/bookings/{booking.reference}").get_data(as_text=True)
     assert "No payment needed" in detail and "£100.00" not in detail  # not the list price
+
+
+@pytest.mark.parametrize("payment", ["card", "invoice"])
+def test_paying_for_a_booking_with_nothing_to_pay_is_refused_plainly_and_changes_nothing(
+    stripe_app, client, fake_stripe, real_clock, payment
+):
+    booking = held_booking(paid_event(price_pence=10000), real_clock.now)
+    services.create_discount_code(code="SPEAKER", percent=100, actor=make_admin(), now=real_clock.now)
+    login_as(client, booking.booker)
+    client.post(f"/bookings/{booking.reference}/discount", data={"discount_code": "speaker"})
+
+    response = client.post(
+        f"/bookings/{booking.reference}/review",
+        data={"payment": payment, "billing_contact": "Accounts", "billing_address": "1 Town Hall"},
+        follow_redirects=True,
+    )
+
+    assert "This booking is free: no payment is needed." in response.get_data(as_text=True)
+    assert booking_services.get_booking_for(booking.reference, booking.booker).is_held
+    assert payment_of(booking) is None  # no checkout opened (and, still held, no invoice)
 
 
 def test_a_discount_of_part_of_the_price_still_asks_how_to_pay(app, client, clock):

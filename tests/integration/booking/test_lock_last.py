@@ -35,35 +35,37 @@ def _book_by_card(event, booker, now):
     )
 
 
+def _admin_changes_the_event_first(app, monkeypatch, owner, name: str, event_id: int, changes: dict, now) -> None:
+    """Patch `owner.name` so that, the first time the booking calls it, an admin's `update_event`
+    commits from a session of its own (another thread, as another request) before it goes on."""
+    real = getattr(owner, name)
+    done: list[bool] = []
+
+    def admin_changes() -> None:
+        with app.app_context():
+            catalogue_services.update_event(event_id, changes, make_admin().id, now)
+            done.append(True)
+
+    def then_go_on(*args, **kwargs):
+        if not done and threading.current_thread() is threading.main_thread():
+            other = threading.Thread(target=admin_changes)
+            other.start()
+            other.join(timeout=30)
+            assert done, "the admin's change did not commit"
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, then_go_on)
+
+
 @pytest.mark.postgres_only  # on SQLite the booking's transaction holds the database's write lock from its start
 def test_a_rate_changed_between_the_first_read_and_the_lock_is_read_again(app, clock, monkeypatch):
     event = make_event(capacity=5, ticket_types=[{"name": "Public sector", "price_pence": 5_000}])
-    rate_id, rate_name = event.ticket_types[0].id, event.ticket_types[0].name
-    admin, booker = make_admin(), make_user()
+    rate = {"id": event.ticket_types[0].id, "name": event.ticket_types[0].name, "price_pence": 7_000}
+    booker = make_user()
     db.session.commit()
-    real_lock = capacity.lock_event
-    changes: list[str] = []
-
-    def admin_changes_the_price(admin_id: int) -> None:
-        with app.app_context():  # a session of its own, as another request's
-            catalogue_services.update_event(
-                event.id,
-                {"ticket_types": [{"id": rate_id, "name": rate_name, "price_pence": 7_000}]},
-                admin_id,
-                clock.now + timedelta(minutes=1),
-            )
-            changes.append("price raised")
-
-    def lock_after_a_change(event_id: int):
-        if not changes and threading.current_thread() is threading.main_thread():
-            # The booking's rows are written at the old price; the change commits before the lock.
-            other = threading.Thread(target=admin_changes_the_price, args=(admin.id,))
-            other.start()
-            other.join(timeout=30)
-            assert changes == ["price raised"]
-        return real_lock(event_id)
-
-    monkeypatch.setattr(capacity, "lock_event", lock_after_a_change)
+    # The booking's rows are written at the old price; the change commits before the lock.
+    later = clock.now + timedelta(minutes=1)
+    _admin_changes_the_event_first(app, monkeypatch, capacity, "lock_event", event.id, {"ticket_types": [rate]}, later)
 
     booking = _book_by_card(event, booker, clock.now)
 
@@ -87,27 +89,11 @@ def test_a_rate_removed_between_the_first_read_and_the_insert_is_read_again(app,
     from bookings.booking.services import confirming
 
     event = make_event(capacity=5, ticket_types=[{"name": "Early", "price_pence": 5_000}])
-    admin, booker = make_admin(), make_user()
+    booker = make_user()
     db.session.commit()
-    real_create_hold = confirming.create_hold
-    changes: list[str] = []
-
-    def admin_replaces_the_rate(admin_id: int) -> None:
-        with app.app_context():
-            catalogue_services.update_event(
-                event.id, {"ticket_types": [{"name": "Standard", "price_pence": 7_000}]}, admin_id, clock.now
-            )
-            changes.append("rate replaced")
-
-    def create_hold_after_a_change(*args, **kwargs):
-        if not changes:  # the booking has read and checked the old rate; its rows are not built yet
-            other = threading.Thread(target=admin_replaces_the_rate, args=(admin.id,))
-            other.start()
-            other.join(timeout=30)
-            assert changes == ["rate replaced"]
-        return real_create_hold(*args, **kwargs)
-
-    monkeypatch.setattr(confirming, "create_hold", create_hold_after_a_change)
+    # The booking has read and checked the old rate; its rows are not built yet.
+    replaced = {"ticket_types": [{"name": "Standard", "price_pence": 7_000}]}
+    _admin_changes_the_event_first(app, monkeypatch, confirming, "create_hold", event.id, replaced, clock.now)
 
     booking = _book_by_card(event, booker, clock.now)
 
