@@ -46,12 +46,21 @@ PlaceSource = Callable[[Any, Any], Select]
 FreedPlacesHandler = Callable[[int, datetime], None]
 
 _sources: dict[str, PlaceSource] = {}
+# The same counts shaped for one event (`register_source(one_event=...)`): PostgreSQL's best plan for one
+# event that is being booked fast is not its best plan for a page of events.
+_one_event_sources: dict[str, PlaceSource] = {}
 _freed_places_handlers: dict[str, FreedPlacesHandler] = {}
 
 
-def register_source(name: str, source: PlaceSource) -> None:
-    """Make a kind of claim count against capacity (called once, at import of its area)."""
+def register_source(name: str, source: PlaceSource, *, one_event: PlaceSource | None = None) -> None:
+    """Make a kind of claim count against capacity (called once, at import of its area).
+
+    `one_event`: the same query shaped for a single event, used when only one
+    is counted (every booking path, and the event page); it must give exactly
+    the rows `source` gives for that event.
+    """
     _sources[name] = source
+    _one_event_sources[name] = one_event or source
 
 
 def register_freed_places_handler(name: str, handler: FreedPlacesHandler) -> None:
@@ -120,26 +129,27 @@ _UNCOUNTED = "capacity_uncounted"
 _NOW = bindparam("now", type_=UTCDateTime())
 _CAP, _CLAIM = 0, 1
 # Built once per set of sources: constructing a union of selects costs more than running it.
-_statements: dict[tuple[str, ...], Select | CompoundSelect] = {}
+_statements: dict[tuple[bool, tuple[str, ...]], Select | CompoundSelect] = {}
 
 
-def _places_query() -> Select | CompoundSelect:
+def _places_query(one_event: bool = False) -> Select | CompoundSelect:
     """(kind, event_id, ticket_type_id, value): each rate's cap (kind _CAP), then places claimed per rate (_CLAIM)."""
-    names = tuple(_sources)
-    if names not in _statements:
+    sources = _one_event_sources if one_event else _sources
+    key = (one_event, tuple(sources))
+    if key not in _statements:
         caps = select(
             literal(_CAP).label("kind"), TicketType.event_id, TicketType.id.label("ticket_type_id"), TicketType.cap
         ).where(TicketType.event_id.in_(_EVENT_IDS))
-        parts = [source(_EVENT_IDS, _NOW) for source in _sources.values()]
+        parts = [source(_EVENT_IDS, _NOW) for source in sources.values()]
         if parts:
             union = union_all(*parts).subquery()
             claims = select(
                 literal(_CLAIM), union.c.event_id, union.c.ticket_type_id, func.sum(union.c.places)
             ).group_by(union.c.event_id, union.c.ticket_type_id)
-            _statements[names] = union_all(caps, claims)
+            _statements[key] = union_all(caps, claims)
         else:
-            _statements[names] = caps
-    return _statements[names]
+            _statements[key] = caps
+    return _statements[key]
 
 
 def availability_for(events: Iterable[Event], now: datetime) -> dict[int, Availability]:
@@ -151,7 +161,7 @@ def availability_for(events: Iterable[Event], now: datetime) -> dict[int, Availa
     caps: dict[int, dict[int, int | None]] = {event_id: {} for event_id in event_ids}
     claims: dict[int, list[Claim]] = {event_id: [] for event_id in event_ids}
     for kind, event_id, ticket_type_id, value in db.session.execute(
-        _places_query(), {"event_ids": event_ids, "now": now}
+        _places_query(one_event=len(event_ids) == 1), {"event_ids": event_ids, "now": now}
     ):
         if kind == _CAP:
             caps[event_id][ticket_type_id] = None if value is None else int(value)

@@ -51,6 +51,8 @@ class PlacesMachine(RuleBasedStateMachine):
         self.clock.set(START)  # every example starts at the same moment: no state carried between them
         self.event = make_event(capacity=capacity_places, max_places_per_booking=5)
         self.event_id = self.event.id
+        # Counted beside the event, so that the listings' form of the count is checked too (one event has its own).
+        self.other_event_id = make_event(capacity=3).id
         self.capacity = capacity_places
         self.admin = make_admin()
         self.users = [make_user() for _ in range(3)]
@@ -191,6 +193,8 @@ class PlacesMachine(RuleBasedStateMachine):
         availability = capacity.availability(event, self.clock.now)
         assert availability.taken == self.taken()
         assert availability.taken <= event.capacity == self.capacity
+        listed = capacity.availability_for([event, db.session.get(Event, self.other_event_id)], self.clock.now)
+        assert listed[self.event_id] == availability
         db.session.commit()
 
     @invariant()
