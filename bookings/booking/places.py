@@ -9,7 +9,6 @@ from sqlalchemy import BindParameter, Select, func, or_, select
 from bookings import capacity
 from bookings.booking.models import Attendee, AttendeeStatus, Booking, BookingStatus
 
-
 _LIVE = [Booking.status.in_([BookingStatus.CONFIRMED.value, BookingStatus.HELD.value])]
 
 
