@@ -22,6 +22,12 @@ DB_NAMES = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}
 COLOURS = ["#1d70b8", "#d4351c", "#00703c", "#6f72af", "#f47738", "#912b88"]
 
 
+def _in_repository(results: dict) -> list[str]:
+    """The server's arguments with the configuration file as a path in the repository, wherever the run was."""
+    conf = results.get("gunicorn_conf")
+    return [conf if conf and arg.endswith("/" + conf) else arg for arg in results["gunicorn"]]
+
+
 def _f(value: float | None, digits: int = 0) -> str:
     if value is None:
         return "-"
@@ -150,7 +156,7 @@ def markdown(results: dict) -> str:
         "`make bench` installs what it needs (the test extra, gunicorn, `wrk` from Debian), then for each "
         "database: starts it (PostgreSQL as the tests do, but with fsync on; SQLite in WAL mode in a temporary "
         "file), runs `flask --app wsgi db upgrade`, seeds the data with bulk inserts, serves `wsgi:app` with "
-        f"`gunicorn {' '.join(results['gunicorn'])}` and `BOOKINGS_ENV=production`, and measures from the same "
+        f"`gunicorn {' '.join(_in_repository(results))}` and `BOOKINGS_ENV=production`, and measures from the same "
         f"machine over 127.0.0.1. Fixed URLs are measured with `{results['tool']}` "
         f"(`wrk -t2 -cN -d{results['seconds_per_run']}s --latency`); the rush uses a threaded Python client "
         "(each request carries its own token and body).",
