@@ -153,7 +153,7 @@ def in_write_transaction() -> bool:
 
 
 @contextmanager
-def write_transaction(*, durable: bool = True, keep_loaded: bool = False) -> Iterator[None]:
+def write_transaction(*, durable: bool = True, keep_loaded: bool = False, keep_reads: bool = False) -> Iterator[None]:
     """One write transaction: IMMEDIATE on SQLite, committed on success, rolled back on error.
 
     Anything the session had loaded is committed away first so the
@@ -167,7 +167,10 @@ def write_transaction(*, durable: bool = True, keep_loaded: bool = False) -> Ite
     for the disk (`synchronous_commit` off for this transaction only).
     `keep_loaded=True`: what the transaction loaded and wrote is not expired
     by its commit, for a caller that answers with exactly what it wrote (the
-    API's 201) instead of reading it all back.
+    API's 201) instead of reading it all back. `keep_reads=True`: what the
+    session read before is not expired when the transaction starts, for a
+    caller that uses those reads and checks, under its lock, that they are
+    still current (the API's booking: `booking.services.confirming`).
     """
     session = db.session
     if session.info.get(WRITE_OPTION):
@@ -175,7 +178,7 @@ def write_transaction(*, durable: bool = True, keep_loaded: bool = False) -> Ite
         return
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("write_transaction() started with unflushed changes in the session")
-    session.commit()
+    _commit(session, keep_loaded=keep_reads)
     with write_gate(session.get_bind()):
         connection = session.connection(execution_options={WRITE_OPTION: True})
         if not durable and connection.dialect.name == "postgresql":
@@ -220,15 +223,19 @@ def transactional(fn: Callable[P, T]) -> Callable[P, T]: ...
 
 
 @overload
-def transactional(*, durable: bool = True, keep_loaded: bool = False) -> Callable[[Callable[P, T]], Callable[P, T]]: ...
+def transactional(
+    *, durable: bool = True, keep_loaded: bool = False, keep_reads: bool = False
+) -> Callable[[Callable[P, T]], Callable[P, T]]: ...
 
 
-def transactional(fn=None, *, durable: bool = True, keep_loaded: bool = False):
+def transactional(fn=None, *, durable: bool = True, keep_loaded: bool = False, keep_reads: bool = False):
     """Run a service as one write transaction, retrying on database contention.
 
     The service must be safe to re-run from the start: it receives the same
-    arguments and re-reads everything it needs. Raises `Busy` when contention
-    outlasts every retry. `durable` and `keep_loaded`: see `write_transaction`.
+    arguments and re-reads everything it needs (a rollback expires what the
+    session had loaded, so a retry reads afresh even with `keep_reads`).
+    Raises `Busy` when contention outlasts every retry. `durable`,
+    `keep_loaded` and `keep_reads`: see `write_transaction`.
     """
 
     def decorator(fn: Callable[P, T]) -> Callable[P, T]:
@@ -238,7 +245,7 @@ def transactional(fn=None, *, durable: bool = True, keep_loaded: bool = False):
                 return fn(*args, **kwargs)
             for attempt in range(MAX_ATTEMPTS):
                 try:
-                    with write_transaction(durable=durable, keep_loaded=keep_loaded):
+                    with write_transaction(durable=durable, keep_loaded=keep_loaded, keep_reads=keep_reads):
                         return fn(*args, **kwargs)
                 except ReadAgain:
                     continue

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from bookings import capacity
 from bookings.accounts.models import User
 from bookings.admin.services.common import check_admin
 from bookings.booking.models import Attendee
@@ -148,8 +149,14 @@ def move_event(
 def add_question(
     event_id: int, actor: User, now: datetime, *, label: str, kind: str, choices: list[str], is_required: bool
 ) -> Question:
-    """Ask every new attendee one more question. Raises NotFound, ValidationError."""
+    """Ask every new attendee one more question. Raises NotFound, ValidationError.
+
+    Under the event's lock, and moving its `updated_at`: a booking that read
+    the questions before this commits runs again against the new ones
+    (`booking.services.confirming`).
+    """
     check_admin(actor)
+    capacity.lock_event(event_id)
     event = _event_with_children(event_id)
     label = (label or "").strip()
     choices = [c.strip() for c in choices if c.strip()]
@@ -172,6 +179,7 @@ def add_question(
         position=max((q.position for q in event.questions), default=-1) + 1,
     )
     event.questions.append(question)
+    event.updated_at = now
     db.session.flush()
     audit.record(
         "event.question_added", "event", event.id, actor_id=actor.id, event_id=event.id, at=now, question=label
@@ -181,11 +189,15 @@ def add_question(
 
 @transactional
 def remove_question(question_id: int, actor: User, now: datetime) -> None:
-    """Stop asking a question nobody has answered yet. Raises NotFound, Conflict (`question_answered`)."""
+    """Stop asking a question nobody has answered yet. Raises NotFound, Conflict (`question_answered`).
+
+    Under the event's lock, and moving its `updated_at`, as `add_question`.
+    """
     check_admin(actor)
     question = db.session.get(Question, question_id)
     if question is None:
         raise NotFound("There is no such question.")
+    event = capacity.lock_event(question.event_id)  # the answers are read after it: none can be committed meanwhile
     answers = db.session.scalars(select(Attendee.answers).where(Attendee.event_id == question.event_id))
     if any(str(question.id) in (a or {}) for a in answers):
         raise Conflict("People have answered this question, so it cannot be removed.", code="question_answered")
@@ -198,4 +210,5 @@ def remove_question(question_id: int, actor: User, now: datetime) -> None:
         at=now,
         question=question.label,
     )
+    event.updated_at = now
     db.session.delete(question)

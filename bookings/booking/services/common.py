@@ -65,6 +65,17 @@ def load_event(event_id: int) -> Event:
     return event
 
 
+def loaded_event(event_id: int) -> Event:
+    """The event as this session already holds it (the API's view loads it with its rates and questions), else loaded.
+
+    Held from before the caller's transaction, it may be out of date: the
+    caller checks it under the event's lock (`updated_at`). An object the
+    session has expired (after a rollback) is read afresh when used.
+    """
+    event = db.session.identity_map.get(db.session.identity_key(Event, event_id))
+    return event if event is not None else load_event(event_id)
+
+
 def get_booking_for(reference: str, user: User | None) -> Booking:
     """The booking, if `user` is its booker or an admin; NotFound otherwise (rule 6)."""
     booking = db.session.scalars(

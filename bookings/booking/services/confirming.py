@@ -30,7 +30,7 @@ from bookings.booking.services.common import (
     HoldExpired,
     check_hold_quota,
     create_hold,
-    load_event,
+    loaded_event,
     locked_booking,
 )
 from bookings.booking.services.holding import apply_attendee_details, refit_expired_hold
@@ -324,7 +324,9 @@ def sold_out_message(left: int, asked: int) -> str:
     return f"Only {left} {place_word} left; you asked for {asked}."
 
 
-@transactional(keep_loaded=True)  # the API answers with the booking as written, without reading it back
+# keep_loaded: the API answers with the booking as written, without reading it back;
+# keep_reads: the booker and the event the request has read are used as read (checked under the lock).
+@transactional(keep_loaded=True, keep_reads=True)
 def _book_places(
     *,
     event_id: int,
@@ -341,16 +343,23 @@ def _book_places(
     (inserts that only reference the event do not wait for its lock). Then
     `take_places(written=True)` counts, under the lock, every claim but this
     one, after offering freed places to the waiting list, and raises SoldOut,
-    which rolls all of it back, if this one does not fit. On PostgreSQL, if
-    the event (or one of its rates) changed between the first read and the
-    lock, the whole transaction runs again (`ReadAgain`). An invoice is issued
+    which rolls all of it back, if this one does not fit.
+
+    The booker and the event (with its rates and questions) are those the
+    request has already read, usually in the view, before this transaction
+    began; they are not read again. Under the lock the event's `updated_at`
+    is compared with the one read: if the event, one of its rates or its
+    questions changed since, the whole transaction runs again (`ReadAgain`),
+    reading afresh. On both databases: on SQLite the reads came before the
+    write lock too. An invoice is issued
     after the count, under the lock, as on every other path (one lock order:
     the event, then the invoice numbers).
     """
     if not people:
         raise ValidationError("Give at least one attendee.", field="attendees")
-    booker_id = booker.id  # reloads the booker (the transaction began fresh)
-    event = load_event(event_id)  # with its rates and questions, in one query
+    booker_id = booker.id
+    event = loaded_event(event_id)  # with its rates and questions
+    read_as_of = event.updated_at
     ticket_type = _checked_rate(event, booker, ticket_type_id, people, method, now)
     card = method is PaymentMethod.CARD
     # Inserted once, complete: details and (free) confirmation are set before the first flush.
@@ -379,13 +388,12 @@ def _book_places(
             # The rate read a moment ago was removed (and committed) before these rows went in.
             raise ReadAgain("the rate was removed while the booking was written") from error
         raise
-    if capacity.reads_before_lock_may_be_stale():  # on SQLite the write lock was held from the start
-        read_as_of = event.updated_at
-        # Every change to an event or its rates moves updated_at under this lock (catalogue.update_event).
-        if capacity.lock_event(event_id).updated_at != read_as_of:
-            raise ReadAgain("the event changed while the booking was written")
-        if card:  # two requests of one booker for one event meet here
-            check_hold_quota(booker_id, event_id, now, own_hold_written=True)
+    # Every change to an event, its rates or its questions moves updated_at under this lock
+    # (catalogue.update_event, admin.services.events).
+    if capacity.lock_event(event_id).updated_at != read_as_of:
+        raise ReadAgain("the event changed after the booking read it")
+    if card and capacity.reads_before_lock_may_be_stale():  # on SQLite the check above ran under the write lock
+        check_hold_quota(booker_id, event_id, now, own_hold_written=True)  # two requests of one booker meet here
     capacity.take_places(event.id, {ticket_type.id: len(people)}, now, locked=True, written=True)
     if method is PaymentMethod.INVOICE:
         mark_confirmed(booking, method=method, actor_id=booker_id, now=now)

@@ -15,11 +15,14 @@ import pytest
 from sqlalchemy import func, select
 
 from bookings import capacity
+from bookings.accounts.models import User
+from bookings.admin.services import events as admin_events
 from bookings.booking import services
 from bookings.booking.inputs import AttendeeInput
 from bookings.booking.models import Booking, PaymentMethod
+from bookings.booking.services.common import event_for_booking
 from bookings.catalogue import services as catalogue_services
-from bookings.core.errors import RateLimited
+from bookings.core.errors import RateLimited, ValidationError
 from bookings.extensions import db
 from tests.support.factories import make_admin, make_event, make_user
 
@@ -99,3 +102,70 @@ def test_a_rate_removed_between_the_first_read_and_the_insert_is_read_again(app,
 
     assert booking.total_pence == 7_000  # booked on the rate that exists, not a 500
     assert booking.attendees[0].ticket_type.name == "Standard"
+
+
+def _meanwhile(app, change) -> None:
+    """Run `change` as another request would (a thread with its own session), and wait for its commit."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                change()
+            except BaseException as error:  # handed to the test's thread
+                errors.append(error)
+
+    other = threading.Thread(target=run)
+    other.start()
+    other.join(timeout=30)
+    assert not other.is_alive() and not errors, errors
+
+
+def test_what_the_view_read_before_the_transaction_is_checked_under_the_lock(app, clock):
+    """The booking uses the event the request read (rates included) without reading it again; if it
+    changed before the booking's transaction began, the lock's check runs the booking again."""
+    event = make_event(capacity=5, ticket_types=[{"name": "Public sector", "price_pence": 5_000}])
+    rate = {"id": event.ticket_types[0].id, "name": event.ticket_types[0].name, "price_pence": 7_000}
+    booker, admin_id = make_user(), make_admin().id
+    db.session.commit()
+    assert event_for_booking(event.id).ticket_types[0].price_pence == 5_000  # what the API's view reads
+    later = clock.now + timedelta(minutes=1)
+    _meanwhile(app, lambda: catalogue_services.update_event(event.id, {"ticket_types": [rate]}, admin_id, later))
+
+    booking = _book_by_card(event, booker, clock.now)
+
+    assert booking.total_pence == 7_000
+    assert booking.attendees[0].price_pence == 7_000
+
+
+def test_a_question_added_after_the_view_read_the_event_is_asked(app, clock):
+    """Adding a question moves the event's updated_at under its lock, so a booking that read the
+    questions before is checked against the new ones."""
+    event = make_event(capacity=5)
+    booker, admin = make_user(), make_admin()
+    db.session.commit()
+    assert event_for_booking(event.id).questions == []
+    later = clock.now + timedelta(minutes=1)
+    _meanwhile(
+        app,
+        lambda: admin_events.add_question(
+            event.id,
+            db.session.get(User, admin.id),
+            later,
+            label="Dietary needs",
+            kind="text",
+            choices=[],
+            is_required=True,
+        ),
+    )
+
+    with pytest.raises(ValidationError, match="attendee details"):
+        services.book_places(
+            event_id=event.id,
+            booker=booker,
+            ticket_type_id=None,
+            people=[AttendeeInput(name="Ada Lovelace", email="ada@council.example")],
+            method=PaymentMethod.FREE,
+            now=clock.now,
+        )
+    assert db.session.scalar(select(func.count()).select_from(Booking).where(Booking.event_id == event.id)) == 0
