@@ -9,6 +9,8 @@ built without reloading.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
@@ -208,3 +210,29 @@ def test_a_change_without_a_rate_limit_still_notes_the_tokens_use(client, clock)
     clock.advance(minutes=1)
     assert client.post(f"/api/v1/bookings/{reference}/cancel", headers=bearer(token)).status_code == 200
     assert _last_used(_token_id(user)) == clock.now
+
+
+def test_the_booker_and_event_the_view_read_are_not_read_again(client, clock):
+    """Authentication reads the booker and the view the event with its rates and questions; the booking's
+    transaction reuses both, and reads only the event's row again, under the lock, to check them."""
+    event = make_event(capacity=5)
+    token = make_api_token(make_user())
+    assert event.id  # loaded here, before the request's statements are noted
+    selects: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(" ".join(statement.split()))
+
+    sa_event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert _book(client, event, 1, token).status_code == 201
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", note)
+    user_reads = [s for s in selects if re.search(r'\bFROM "?user"?\b', s)]
+    event_reads = [s for s in selects if re.search(r"\bFROM event\b", s)]
+    assert len(user_reads) == 1, user_reads  # the token's lookup
+    assert len(event_reads) == 2, "\n".join(
+        s[:60] + " ... " + s[-120:] for s in selects
+    )  # the view's, with rates and questions; the lock's, the row alone
+    assert "ticket_type" in event_reads[0] and "ticket_type" not in event_reads[1]

@@ -198,6 +198,10 @@ def remove_question(question_id: int, actor: User, now: datetime) -> None:
     if question is None:
         raise NotFound("There is no such question.")
     event = capacity.lock_event(question.event_id)  # the answers are read after it: none can be committed meanwhile
+    # Read again under the lock: another admin may have removed it while this one waited.
+    question = db.session.get(Question, question_id, populate_existing=True)
+    if question is None:
+        raise NotFound("There is no such question.")
     answers = db.session.scalars(select(Attendee.answers).where(Attendee.event_id == question.event_id))
     if any(str(question.id) in (a or {}) for a in answers):
         raise Conflict("People have answered this question, so it cannot be removed.", code="question_answered")

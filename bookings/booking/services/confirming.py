@@ -351,7 +351,9 @@ def _book_places(
     is compared with the one read: if the event, one of its rates or its
     questions changed since, the whole transaction runs again (`ReadAgain`),
     reading afresh. On both databases: on SQLite the reads came before the
-    write lock too. An invoice is issued
+    write lock too. A refusal on what was read (a validation error, booking
+    closed) is given as it is, as the view's own sold-out check is: it writes
+    nothing, and it was true when the request read the event. An invoice is issued
     after the count, under the lock, as on every other path (one lock order:
     the event, then the invoice numbers).
     """

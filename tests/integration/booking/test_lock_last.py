@@ -169,3 +169,33 @@ def test_a_question_added_after_the_view_read_the_event_is_asked(app, clock):
             now=clock.now,
         )
     assert db.session.scalar(select(func.count()).select_from(Booking).where(Booking.event_id == event.id)) == 0
+
+
+def test_an_answer_to_a_question_removed_after_the_view_read_the_event_is_refused(app, clock):
+    """Removing a question moves the event's updated_at under its lock too: a booking that answered it,
+    checked against the questions the view read, runs again against the questions left, and is refused
+    rather than written with an answer to a question the event no longer asks. (A refusal on the view's
+    read needs no second look: it writes nothing, and it was true when the request read the event.)"""
+    event = make_event(capacity=5)
+    booker, admin = make_user(), make_admin()
+    question = admin_events.add_question(
+        event.id, admin, clock.now, label="Dietary needs", kind="text", choices=[], is_required=True
+    )
+    question_id = question.id
+    db.session.commit()
+    assert [q.id for q in event_for_booking(event.id).questions] == [question_id]  # what the API's view reads
+    later = clock.now + timedelta(minutes=1)
+    _meanwhile(app, lambda: admin_events.remove_question(question_id, db.session.get(User, admin.id), later))
+
+    with pytest.raises(ValidationError, match="attendee details"):
+        services.book_places(
+            event_id=event.id,
+            booker=booker,
+            ticket_type_id=None,
+            people=[
+                AttendeeInput(name="Ada Lovelace", email="ada@council.example", answers={str(question_id): "None"})
+            ],
+            method=PaymentMethod.FREE,
+            now=clock.now,
+        )
+    assert db.session.scalar(select(func.count()).select_from(Booking).where(Booking.event_id == event.id)) == 0
