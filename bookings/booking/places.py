@@ -47,7 +47,11 @@ def live_booking_places_of_one_event(event_id: Any, now: Any) -> Select:
     above it then picks a nested loop that reads all of the event's bookings
     once per attendee, work that grows with the square of the places taken,
     under the event's lock (docs/performance.md). Here the event's condition is
-    on the bookings alone, so each attendee is reached by its booking.
+    on the bookings alone, so each attendee is reached by its booking. The rows
+    are the same as above's because an attendee's `event_id` is its booking's
+    (both are set together in `services.common.create_hold`, and nothing moves
+    an attendee to another booking or event); the property test of rule 1
+    checks both forms against its model.
     """
     ids = event_id if isinstance(event_id, BindParameter) else list(event_id)
     return (
