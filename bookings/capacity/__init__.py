@@ -256,13 +256,14 @@ def take_places(
     for ticket_type_id, places in wanted.items():
         left = current.places_left_for(ticket_type_id)
         if places > left:
-            raise SoldOut(_sold_out_message(left, places), places_left=left)
+            raise SoldOut(sold_out_message(left, places), places_left=left)
     if total > current.places_left:
-        raise SoldOut(_sold_out_message(current.places_left, total), places_left=current.places_left)
+        raise SoldOut(sold_out_message(current.places_left, total), places_left=current.places_left)
     return current
 
 
-def _sold_out_message(left: int, asked: int) -> str:
+def sold_out_message(left: int, asked: int) -> str:
+    """The words of SoldOut, here and wherever a booking is refused from a read before the lock."""
     if left == 0:
         return "There are no places left."
     place_word = "place" if left == 1 else "places"

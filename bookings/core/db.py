@@ -170,7 +170,7 @@ def write_transaction(*, durable: bool = True, keep_loaded: bool = False, keep_r
     API's 201) instead of reading it all back. `keep_reads=True`: what the
     session read before is not expired when the transaction starts, for a
     caller that uses those reads and checks, under its lock, that they are
-    still current (the API's booking: `booking.services.confirming`).
+    still current (the API's booking: `booking.services.one_step`).
     """
     session = db.session
     if session.info.get(WRITE_OPTION):

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from bookings import capacity
 from bookings.accounts.models import ApiToken
 from bookings.booking.models import Attendee
-from bookings.booking.services import confirming
+from bookings.booking.services import one_step
 from bookings.core import throttle
 from bookings.core.throttle import ThrottleHit
 from bookings.extensions import db
@@ -59,7 +59,7 @@ def test_the_read_refuses_with_the_same_answer_as_the_locked_path(client, clock,
     token = make_api_token(make_user())
     from_the_read = _book(client, event, asked, token)
 
-    monkeypatch.setattr(confirming, "refuse_if_plainly_sold_out", lambda *args: None)
+    monkeypatch.setattr(one_step, "refuse_if_plainly_sold_out", lambda *args: None)
     from_the_lock = _book(client, event, asked, token)
 
     assert from_the_read.status_code == from_the_lock.status_code == 409
@@ -162,7 +162,7 @@ def test_a_refusal_under_the_lock_costs_no_hit_but_still_notes_the_tokens_use(cl
     before = _hits()
     user = make_user()
     token = make_api_token(user)
-    monkeypatch.setattr(confirming, "refuse_if_plainly_sold_out", lambda *args: None)  # straight to the lock
+    monkeypatch.setattr(one_step, "refuse_if_plainly_sold_out", lambda *args: None)  # straight to the lock
     assert _book(client, event, 1, token).status_code == 409
     assert _hits() == before
     assert _last_used(_token_id(user)) == clock.now

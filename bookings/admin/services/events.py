@@ -153,7 +153,7 @@ def add_question(
 
     Under the event's lock, and moving its `updated_at`: a booking that read
     the questions before this commits runs again against the new ones
-    (`booking.services.confirming`).
+    (`booking.services.one_step`).
     """
     check_admin(actor)
     capacity.lock_event(event_id)

@@ -19,7 +19,6 @@ from bookings.booking.services.common import (
     locked_booking,
 )
 from bookings.booking.services.confirming import (
-    book_places,
     confirm_booking,
     ensure_live_or_refit,
     mark_confirmed,
@@ -33,6 +32,7 @@ from bookings.booking.services.holding import (
     refit_expired_hold,
     save_attendee_details,
 )
+from bookings.booking.services.one_step import book_places
 from bookings.booking.services.queries import my_bookings
 
 __all__ = [

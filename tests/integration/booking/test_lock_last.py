@@ -89,14 +89,14 @@ def test_the_hold_being_made_does_not_count_against_its_own_limit(app, clock):
 
 @pytest.mark.postgres_only  # on SQLite the admin's change waits for the booking's transaction, which began first
 def test_a_rate_removed_between_the_first_read_and_the_insert_is_read_again(app, clock, monkeypatch):
-    from bookings.booking.services import confirming
+    from bookings.booking.services import one_step
 
     event = make_event(capacity=5, ticket_types=[{"name": "Early", "price_pence": 5_000}])
     booker = make_user()
     db.session.commit()
     # The booking has read and checked the old rate; its rows are not built yet.
     replaced = {"ticket_types": [{"name": "Standard", "price_pence": 7_000}]}
-    _admin_changes_the_event_first(app, monkeypatch, confirming, "create_hold", event.id, replaced, clock.now)
+    _admin_changes_the_event_first(app, monkeypatch, one_step, "create_hold", event.id, replaced, clock.now)
 
     booking = _book_by_card(event, booker, clock.now)
 
