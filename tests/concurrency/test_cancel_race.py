@@ -66,7 +66,7 @@ def test_bookings_racing_the_event_cancellation_leave_nothing_live_on_it(app, ra
     assert len(outcomes) == BOOKERS * ATTEMPTS
     assert ("error", "booking_closed") in outcomes, "no attempt came after the cancellation"
 
-    with race_app.app_context():
+    with workers.checking(race_app):
         statuses = dict(
             db.session.execute(
                 select(Booking.status, func.count()).where(Booking.event_id == event_id).group_by(Booking.status)

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bookings.extensions import db
-from tests.concurrency.workers import FIXED_NOW, app_for
+from tests.concurrency.workers import FIXED_NOW, app_for, checking
 from tests.support.factories import make_event, make_user
 
 pytestmark = pytest.mark.concurrency
@@ -114,7 +114,7 @@ def test_discount_code_with_one_use_left_admits_exactly_one_of_many_concurrent_b
     crashes = [o for o in outcomes if o[1].startswith("crash")]
     assert not crashes, crashes[0][1]
     assert sorted(o[1] for o in outcomes) == ["invalid"] * (PROCESSES - 1) + ["ok"]
-    with race_app.app_context():
+    with checking(race_app):
         assert db.session.scalar(select(DiscountCode.uses).where(DiscountCode.code == "LASTONE")) == 3
         assert db.session.scalar(select(func.count()).select_from(DiscountRedemption)) == 1
 
@@ -136,6 +136,6 @@ def test_concurrent_invoices_get_distinct_consecutive_numbers(app, race_db, mp):
 
     crashes = [o for o in outcomes if o != "ok"]
     assert not crashes, crashes[0]
-    with race_app.app_context():
+    with checking(race_app):
         numbers = sorted(db.session.scalars(select(Document.number).where(Document.kind == "invoice")))
         assert numbers == list(range(1, PROCESSES * INVOICES_PER_PROCESS + 1))

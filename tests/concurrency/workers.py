@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from bookings import create_app
@@ -17,6 +19,17 @@ def app_for(url: str):
     return create_app(
         "test", SQLALCHEMY_DATABASE_URI=url, MAX_LIVE_HOLDS_PER_USER=1000, MAX_LIVE_HOLDS_PER_EVENT_PER_USER=1000
     )
+
+
+@contextmanager
+def checking(app) -> Iterator[None]:
+    """The parent's app context for reading a race's outcome; its connections are closed after (not left to the GC)."""
+    with app.app_context():
+        try:
+            yield
+        finally:
+            db.session.remove()
+            db.engine.dispose()
 
 
 def run_actions(url: str, worker: int, event_id: int, user_ids: list[int], actions: int, barrier, results) -> None:
