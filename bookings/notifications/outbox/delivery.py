@@ -117,13 +117,20 @@ def _server_unavailable(error: BaseException) -> bool:
 
 
 def deliver_pending(now: datetime, *, limit: int = 500) -> dict[str, int]:
-    """Send due messages; returns counts of sent and failed attempts."""
+    """Send due messages; returns counts of sent and failed attempts.
+
+    With no `MAIL_SERVER` set messages are rendered but none is claimed:
+    mail waits in the outbox, its attempts unspent, until a server is set.
+    """
     counts = {"sent": 0, "failed": 0}
     try:
         render_deferred(now)
     except Exception:  # the rendered ones must still go out; the rest wait for the next run
         db.session.rollback()
         log.exception("Could not render the unrendered outbox messages")
+    if not current_app.config["MAIL_SERVER"]:
+        log.warning("MAIL_SERVER is not set: outbox mail waits until it is")
+        return counts
     for _ in range(limit):
         message = _claim_next(now)
         if message is None:

@@ -56,6 +56,20 @@ def test_mail_queued_while_the_server_is_down_goes_out_once_after_the_back_off(s
     assert set(_statuses().values()) == {OutboxStatus.SENT.value}
 
 
+def test_with_no_mail_server_set_mail_waits_with_its_attempts_unspent_then_goes_once_one_is(app, smtp_sink):
+    app.config["MAIL_SERVER"] = ""
+    queue_messages(2, NOW)
+
+    for hours in range(12):  # more runs than MAIL_MAX_ATTEMPTS: none may be spent
+        assert deliver_pending(NOW + timedelta(hours=hours)) == {"sent": 0, "failed": 0}
+    waiting = db.session.scalars(select(OutboxMessage)).all()
+    assert [(m.status, m.attempts) for m in waiting] == [(OutboxStatus.PENDING.value, 0)] * 2
+
+    app.config.update(MAIL_SERVER=smtp_sink.host, MAIL_PORT=smtp_sink.port, MAIL_USE_TLS=False, MAIL_USERNAME="")
+    assert deliver_pending(NOW + timedelta(hours=12)) == {"sent": 2, "failed": 0}
+    assert sorted(m["To"] for m in smtp_sink.messages) == ["person0@council.example", "person1@council.example"]
+
+
 def test_each_failure_doubles_the_wait_and_is_recorded(smtp_server):
     queue_messages(1, NOW)
     smtp_server.stop()
