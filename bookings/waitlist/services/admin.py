@@ -78,7 +78,11 @@ def send_offers_now(*, event_id: int, actor: User, now: datetime) -> int:
 
 
 def end_waitlist_for_cancelled_event(event: Event, actor_id: int | None, now: datetime) -> None:
-    """Catalogue cancellation hook: everyone in line is taken off and told (same transaction)."""
+    """Catalogue cancellation hook: the list is closed, and everyone in line taken off and told (same transaction).
+
+    The cancellation's own audit record covers the closing; the caller holds the event's lock.
+    """
+    event.is_waitlist_open = False
     entries = db.session.scalars(
         select(WaitlistEntry)
         .where(WaitlistEntry.event_id == event.id, WaitlistEntry.status.in_(IN_LINE))

@@ -283,6 +283,7 @@ def test_cancelling_the_event_ends_its_waiting_list(app, now):
 
     assert fresh(entry).status == WaitlistStatus.WITHDRAWN.value
     assert len(outbox("waitlist_event_cancelled", to=fresh(entry).user.email)) == 1
+    assert db.session.get(type(event), event.id).is_waitlist_open is False
 
 
 def test_admin_offers_places_by_hand_out_of_turn(app, now):
