@@ -171,7 +171,11 @@ def settle_payment(payment: Payment, session: dict[str, Any], now: datetime) -> 
         amount_pence=payment.amount_pence,
     )
     awaiting = booking.is_held or booking.status == BookingStatus.EXPIRED.value
-    if awaiting and (booking.is_hold_live(now) or refit_expired_hold(booking, now)):
+    if awaiting and payment.amount_pence != order_for(booking).total_pence:
+        # A checkout opened at an older price (a discount code came after it): the places stay held
+        # for the checkout at the current price, and this money goes back.
+        reason, why = "price_changed", "the price of the booking changed after that payment page was opened"
+    elif awaiting and (booking.is_hold_live(now) or refit_expired_hold(booking, now)):
         for other in db.session.scalars(
             select(Payment).where(
                 Payment.booking_id == booking.id, Payment.id != payment.id, Payment.status == PaymentState.PENDING.value
@@ -182,7 +186,7 @@ def settle_payment(payment: Payment, session: dict[str, Any], now: datetime) -> 
         mark_confirmed(booking, method=PaymentMethod.CARD, actor_id=None, now=now)
         issue_document(DocumentKind.RECEIPT, booking, order_for(booking), now, payment=payment)
         return "confirmed"
-    if awaiting:
+    elif awaiting:
         reason, why = "sold_out", "the time to pay ran out and the places have since been taken"
         if booking.is_held:
             booking.status = BookingStatus.EXPIRED.value
@@ -216,6 +220,7 @@ def settle_payment(payment: Payment, session: dict[str, Any], now: datetime) -> 
             event=booking.event,
             payment=payment,
             why=why,
+            still_held=booking.is_hold_live(now),
         )
     return f"refunded_{reason}"
 

@@ -15,7 +15,7 @@ from bookings.core.audit import AuditRecord
 from bookings.extensions import db
 from bookings.notifications.models import OutboxMessage
 from bookings.payments import services
-from bookings.payments.models import Document, PaymentState, ProcessedWebhookEvent, Refund, RefundState
+from bookings.payments.models import Document, Payment, PaymentState, ProcessedWebhookEvent, Refund, RefundState
 from tests.integration.payments.support import (
     checkout,
     events_of,
@@ -244,6 +244,40 @@ def test_deliveries_out_of_order_leave_the_paid_booking_confirmed(stripe_app, cl
     booking = reload(booking)
     assert booking.status == BookingStatus.CONFIRMED.value
     assert payment_of(booking).amount_pence == 10800  # £120 less 10%
+
+
+def test_a_checkout_paid_at_the_price_before_a_discount_is_refunded_and_the_places_stay_held(
+    stripe_app, client, fake_stripe, real_clock
+):
+    from bookings.payments.services import create_discount_code
+
+    booking = held_booking(paid_event(), real_clock.now)
+    checkout(booking, real_clock.now)
+    old_session = payment_of(booking).checkout_session_id
+    create_discount_code(code="TENOFF", percent=10, actor=make_user(), now=real_clock.now)
+    services.apply_discount_code(reference=booking.reference, code="tenoff", actor=booking.booker, now=real_clock.now)
+    checkout(booking, real_clock.now)
+    new_session = payment_of(booking).checkout_session_id
+    fake_stripe.pay(old_session)  # before the sweep has expired it at Stripe: £120, not £108
+
+    stale = events_of(fake_stripe, "checkout.session.completed", old_session)[0]
+    assert post_event(client, fake_stripe, stale).json["outcome"] == "refunded_price_changed"
+
+    booking = reload(booking)
+    assert booking.is_held
+    assert count(Document, Document.booking_id == booking.id, Document.kind == "receipt") == 0
+    old = db.session.scalars(select(Payment).where(Payment.checkout_session_id == old_session)).one()
+    [refund] = old.refunds
+    assert (old.amount_pence, old.needs_attention, refund.amount_pence) == (12000, True, 12000)
+    assert emails_to(booking.booker.email, "is being refunded") == 1
+    # The checkout at the current price still confirms the booking.
+    fake_stripe.pay(new_session)
+    current = events_of(fake_stripe, "checkout.session.completed", new_session)[0]
+    assert post_event(client, fake_stripe, current).json["outcome"] == "confirmed"
+    booking = reload(booking)
+    assert booking.status == BookingStatus.CONFIRMED.value
+    assert payment_of(booking).amount_pence == 10800
+    assert count(Document, Document.booking_id == booking.id, Document.kind == "receipt") == 1
 
 
 def test_async_success_before_the_unpaid_completed_event_still_confirms(stripe_app, client, fake_stripe, real_clock):
