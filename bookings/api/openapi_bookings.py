@@ -47,7 +47,7 @@ add_schema(
             "status": {"type": "string", "enum": [s.value for s in BookingStatus]},
             "payment_status": {
                 "type": "string",
-                "enum": ["not_required", "pending", "invoiced", "paid", "partially_refunded", "refunded"],
+                "enum": ["not_required", "pending", "invoiced", "paid", "partially_refunded", "refunded", "credited"],
             },
             "payment_method": {"type": ["string", "null"], "enum": [*PAYMENTS, None]},
             "hold_expires_at": nullable({"type": "string", "format": "date-time"}),

@@ -29,6 +29,7 @@ class PaymentStatus(enum.StrEnum):
     PAID = "paid"
     PARTIALLY_REFUNDED = "partially_refunded"
     REFUNDED = "refunded"
+    CREDITED = "credited"  # an unpaid invoice whose places were all cancelled: credit notes, nothing owed
 
 
 class PaymentMethod(enum.StrEnum):
@@ -126,3 +127,18 @@ class Attendee(db.Model):
     @property
     def is_active(self) -> bool:
         return self.status == AttendeeStatus.ACTIVE.value
+
+
+class ReplacedPlace(db.Model):
+    """A place given to someone else by substitution, as it was the account holder's who lost it.
+
+    The attendee row now names the substitute, so this row is what keeps the place in the previous
+    holder's personal calendar feed, as cancelled (docs/calendar.md). Written only when an account
+    has the previous attendee email, and never for the booker (their feed shows the booking itself)."""
+
+    __tablename__ = "replaced_place"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attendee_id: Mapped[int] = mapped_column(ForeignKey("attendee.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime())

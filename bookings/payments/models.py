@@ -29,6 +29,7 @@ class PaymentState(enum.StrEnum):
     FAILED = "failed"
     EXPIRED = "expired"  # the checkout session expired unpaid
     SUPERSEDED = "superseded"  # replaced by a newer checkout (e.g. after a discount code)
+    CANCELLED = "cancelled"  # an unpaid invoice no longer owed: every place was cancelled and credited
 
 
 class RefundState(enum.StrEnum):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bookings.accounts.models import User
 from bookings.booking.models import Booking, PaymentMethod, PaymentStatus
@@ -44,6 +44,44 @@ def issue_invoice_for(booking: Booking, now: datetime) -> Document | None:
     return issue_document(DocumentKind.INVOICE, booking, summary, now, payment=payment)
 
 
+def owed_on_invoice(booking: Booking) -> int:
+    """The invoice's total less the booking's credit notes (pence, never below nothing)."""
+    gross = dict(
+        db.session.execute(
+            select(Document.kind, func.sum(Document.gross_pence))
+            .where(Document.booking_id == booking.id)
+            .group_by(Document.kind)
+        ).all()
+    )
+    return max(0, (gross.get(DocumentKind.INVOICE.value) or 0) - (gross.get(DocumentKind.CREDIT_NOTE.value) or 0))
+
+
+def on_invoice_credited(booking: Booking, now: datetime) -> None:
+    """After a credit note on an unpaid invoice: the amount expected falls to what is still owed.
+
+    When every place is cancelled nothing is owed: the invoice's payment is
+    cancelled and the booking's payment status becomes `credited`. A paid
+    invoice is left as it is (money back is settled by hand, as docs/payments.md says).
+    """
+    payment = latest_payment(booking.id, PaymentProvider.INVOICE, PaymentState.PENDING)
+    if payment is None or booking.payment_status != PaymentStatus.INVOICED.value:
+        return
+    owed = 0 if booking.is_cancelled else owed_on_invoice(booking)
+    payment.amount_pence = owed
+    if owed == 0:
+        payment.status = PaymentState.CANCELLED.value
+        booking.payment_status = PaymentStatus.CREDITED.value
+        audit.record(
+            "payment.invoice_cancelled",
+            "booking",
+            booking.reference,
+            actor_id=None,
+            event_id=booking.event_id,
+            at=now,
+            payment_id=payment.id,
+        )
+
+
 def confirmation_attachments(booking: Booking, kind: str) -> list:
     """Attachment hook, called inside the confirming transaction: the moment an invoice booking is confirmed
     is the moment its invoice is issued (the invoice itself is linked from the booking page)."""
@@ -68,6 +106,7 @@ def mark_invoice_paid(reference: str, actor: User, now: datetime) -> Booking:
         raise Conflict("This invoice cannot be marked paid now.", code="not_invoiced")
     issue_invoice_for(booking, now)
     payment = latest_payment(booking.id, PaymentProvider.INVOICE)
+    payment.amount_pence = owed_on_invoice(booking)  # what the credit notes left (kept in step by on_invoice_credited)
     payment.status = PaymentState.SUCCEEDED.value
     payment.paid_at = now
     booking.payment_status = PaymentStatus.PAID.value

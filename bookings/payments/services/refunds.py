@@ -30,6 +30,7 @@ from bookings.payments.services.common import (
     priced_places,
     take_new_refund_ids,
 )
+from bookings.payments.services.invoices import on_invoice_credited
 from bookings.payments.services.webhooks import mark_refund_succeeded
 
 MAX_REFUND_ATTEMPTS = 6
@@ -83,6 +84,7 @@ def on_booking_cancelled(booking: Booking, cancelled: list[Attendee], actor_id: 
         )
         if credit.total_pence > 0:
             issue_document(DocumentKind.CREDIT_NOTE, booking, credit, now, actor_id=actor_id)
+        on_invoice_credited(booking, now)
 
 
 def _backoff(attempts: int) -> timedelta:

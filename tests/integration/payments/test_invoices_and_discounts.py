@@ -91,6 +91,45 @@ def test_cancelling_an_invoice_booking_issues_a_credit_note_per_cancelled_place(
     assert (note.gross_pence, note.vat_pence) == (6000, 1000)
 
 
+def _invoice_payment(booking):
+    from bookings.payments.models import Payment
+
+    db.session.expire_all()
+    payment = db.session.scalars(select(Payment).where(Payment.booking_id == booking.id)).one()
+    db.session.commit()
+    return payment
+
+
+def test_an_invoice_paid_after_places_were_cancelled_is_paid_net_of_its_credit_notes(app, clock):
+    from bookings.admin.queries import income_totals
+
+    booking = invoice_booking(paid_event(price_pence=12000), clock.now, places=2)
+    booking_services.cancel_booking(
+        reference=booking.reference, actor=booking.booker, now=clock.now, attendee_ids=[booking.active_attendees[0].id]
+    )
+    assert _invoice_payment(booking).amount_pence == 12000  # what is still expected: £240 less the £120 credit
+    income_before = income_totals().get("GBP", 0)
+
+    services.mark_invoice_paid(booking.reference, make_admin(), clock.now)
+
+    payment = _invoice_payment(booking)
+    assert (payment.status, payment.amount_pence) == ("succeeded", 12000)
+    assert income_totals().get("GBP", 0) - income_before == 12000
+
+
+def test_an_unpaid_invoice_whose_places_are_all_cancelled_is_credited_and_cannot_be_marked_paid(app, clock):
+    booking = invoice_booking(paid_event(price_pence=12000), clock.now, places=2)
+    booking_services.cancel_booking(reference=booking.reference, actor=booking.booker, now=clock.now)
+
+    booking = reload(booking)
+    assert booking.payment_status == PaymentStatus.CREDITED.value
+    assert sum(note.gross_pence for note in documents_of(booking, "credit_note")) == 24000
+    assert (_invoice_payment(booking).status, _invoice_payment(booking).amount_pence) == ("cancelled", 0)
+    with pytest.raises(Conflict):
+        services.mark_invoice_paid(booking.reference, make_admin(), clock.now)
+    assert _invoice_payment(booking).status == "cancelled"
+
+
 def test_percentage_discount_comes_off_the_total_and_the_vat(app, clock):
     event = paid_event(price_pence=10000)
     services.create_discount_code(code="nhs 25", percent=25, actor=make_admin(), now=clock.now)
