@@ -32,7 +32,7 @@ LIST_PARAMETERS = ("kind", "status", "when", "page", "per_page")
 
 
 def _with_children(query: Select) -> Select:
-    return query.options(selectinload(Event.sessions), selectinload(Event.ticket_types))
+    return query.options(selectinload(Event.sessions), selectinload(Event.ticket_types), selectinload(Event.questions))
 
 
 def _events_json(events: Iterable[Event], now: datetime) -> list[dict[str, Any]]:

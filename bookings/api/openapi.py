@@ -24,6 +24,7 @@ from bookings.api.openapi_schemas import (  # noqa: F401  re-exported: modules d
     INPUT_DATE_TIME,
     POSITIVE_ID,
     PUBLIC,
+    QUESTION,
     SESSION,
     TICKET_TYPE,
     TOKEN,
@@ -76,6 +77,7 @@ COMPONENTS: dict[str, Any] = {
         "Error": ERROR,
         "Session": SESSION,
         "TicketType": TICKET_TYPE,
+        "Question": QUESTION,
         "Event": EVENT,
         "EventList": EVENT_LIST,
         "NewSession": _session_input(with_id=False),
@@ -215,8 +217,11 @@ def build_document() -> dict[str, Any]:
             "info": {
                 "title": "Bookings API",
                 "version": API_VERSION,
-                "description": "Read the event catalogue and manage events. Authenticate with "
-                '`Authorization: Bearer <token>`. Every error is JSON: `{"error": code, "message": text}`.',
+                "description": "Events: read the catalogue; admins create, change, publish and cancel events. "
+                "Bookings: book places (free, invoice or card), read and cancel bookings, list your own. "
+                "Waiting list: join a full event's list, list your entries, claim or decline an offer, leave. "
+                "Authenticate with `Authorization: Bearer <token>`. Every error is JSON: "
+                '`{"error": code, "message": text}`.',
             },
             "servers": [{"url": "/api/v1"}],
             "tags": [{"name": "events"}, {"name": "meta"}],

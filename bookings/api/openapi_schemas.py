@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bookings.catalogue.inputs import CREATE_STATUSES, KINDS, STATUSES
+from bookings.catalogue.models import QuestionKind
 
 
 def ref(name: str) -> dict[str, str]:
@@ -113,6 +114,20 @@ TICKET_TYPE = {
     },
 }
 
+QUESTION = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "Asked of each attendee: answer in the attendee's `answers`, keyed by the question's id (a string).",
+    "required": ["id", "label", "kind", "choices", "is_required"],
+    "properties": {
+        "id": POSITIVE_ID,
+        "label": {"type": "string"},
+        "kind": {"type": "string", "enum": [k.value for k in QuestionKind]},
+        "choices": {"type": "array", "items": {"type": "string"}, "description": "For `choice`: the answers allowed."},
+        "is_required": {"type": "boolean"},
+    },
+}
+
 _EVENT_COMMON = {
     "slug": {"type": "string", "pattern": "^[a-z0-9]+(?:-[a-z0-9]+)*$", "maxLength": 120},
     "title": _text(200, minLength=1),
@@ -150,6 +165,7 @@ EVENT = {
         "booking_closes_at",
         "sessions",
         "ticket_types",
+        "questions",
         *_EVENT_COMMON,
     ],
     "properties": {
@@ -166,6 +182,7 @@ EVENT = {
         "sequence": {"type": "integer", "minimum": 0},
         "sessions": {"type": "array", "items": ref("Session")},
         "ticket_types": {"type": "array", "items": ref("TicketType")},
+        "questions": {"type": "array", "items": ref("Question")},
         "online_url": {"type": "string", "description": "Joining link (admins only)."},
         "created_at": {**DATE_TIME, "description": "Admins only."},
         "updated_at": {**DATE_TIME, "description": "Admins only."},

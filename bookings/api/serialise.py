@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, request, url_for
 
 from bookings.capacity import Availability
-from bookings.catalogue.models import Event, EventSession, TicketType
+from bookings.catalogue.models import Event, EventSession, Question, TicketType
 
 
 def local_iso(value: datetime | None, zone: ZoneInfo) -> str | None:
@@ -51,6 +51,17 @@ def ticket_type_json(ticket_type: TicketType, zone: ZoneInfo, places: Availabili
     }
 
 
+def question_json(question: Question) -> dict[str, Any]:
+    """A question asked of each attendee: answer it in the booking's `answers`, keyed by its id (as a string)."""
+    return {
+        "id": question.id,
+        "label": question.label,
+        "kind": question.kind,
+        "choices": list(question.choices or []),
+        "is_required": question.is_required,
+    }
+
+
 def event_json(
     event: Event, places: Availability, now: datetime, *, for_admin: bool, waitlist_length: int = 0
 ) -> dict[str, Any]:
@@ -87,6 +98,7 @@ def event_json(
         "sequence": event.sequence,
         "sessions": [session_json(s, zone) for s in event.sessions],
         "ticket_types": [ticket_type_json(t, zone, places, now) for t in event.ticket_types],
+        "questions": [question_json(q) for q in event.questions],
     }
     if for_admin:
         # The joining link is for people with a place; only admins see it here.

@@ -208,3 +208,39 @@ def test_full_event_shows_its_waiting_list_not_a_dead_end(client, user_token, cl
     assert joined.status_code == 201
     body = client.get(f"/api/v1/events/{event.id}").get_json()
     assert (body["places_left"], body["is_waitlist_open"], body["waitlist_length"]) == (0, True, 1)
+
+
+def test_an_events_questions_are_in_the_api_and_answered_by_their_ids(client, user_token, openapi, clock):
+    from bookings.catalogue.models import Question
+
+    event = make_event(capacity=5)
+    db.session.add_all(
+        [
+            Question(event_id=event.id, label="Employee number", kind="text", is_required=True, position=0),
+            Question(event_id=event.id, label="Workshop", kind="choice", choices=["A", "B"], position=1),
+        ]
+    )
+    db.session.commit()
+
+    read = client.get(f"/api/v1/events/{event.id}")
+    body = openapi.check_response(read, "/events/{event_id}", "get")
+    listed = openapi.check_response(client.get("/api/v1/events"), "/events", "get")
+    number, workshop = body["questions"]
+    assert (number["label"], number["kind"], number["is_required"]) == ("Employee number", "text", True)
+    assert (workshop["kind"], workshop["choices"], workshop["is_required"]) == ("choice", ["A", "B"], False)
+    assert [e["questions"] for e in listed["events"] if e["id"] == event.id] == [body["questions"]]
+
+    person = {"name": "Delegate", "email": "delegate@nhs.example"}
+    refused = client.post(
+        f"/api/v1/events/{event.id}/bookings", json={"attendees": [person], "payment": "free"}, headers=bearer(user_token)
+    )
+    assert refused.status_code == 422
+    assert f"attendees-0-q{number['id']}" in refused.get_json()["errors"]
+    answers = {str(number["id"]): "E123", str(workshop["id"]): "B"}
+    booked = client.post(
+        f"/api/v1/events/{event.id}/bookings",
+        json={"attendees": [dict(person, answers=answers)], "payment": "free"},
+        headers=bearer(user_token),
+    )
+    assert booked.status_code == 201
+    assert booked.get_json()["attendees"][0]["answers"] == answers

@@ -74,7 +74,19 @@ TICKET_TYPE_FIELDS = (
     "sale_ends_at",
 )
 READ_ONLY_FIELDS = frozenset(
-    {"id", "url", "places_left", "starts_at", "ends_at", "sequence", "created_at", "updated_at", "is_cancelled"}
+    {
+        "id",
+        "url",
+        "places_left",
+        "waitlist_length",
+        "questions",
+        "starts_at",
+        "ends_at",
+        "sequence",
+        "created_at",
+        "updated_at",
+        "is_cancelled",
+    }
 )
 
 
