@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -12,7 +13,15 @@ from bookings.accounts.models import User
 from bookings.admin.services.common import check_admin
 from bookings.booking.models import Attendee
 from bookings.catalogue import services as catalogue_services
-from bookings.catalogue.inputs import EventInput, SessionInput, TicketTypeInput
+from bookings.catalogue.inputs import (
+    EARLIEST_YEAR,
+    LATEST_YEAR,
+    EventInput,
+    FieldError,
+    SessionInput,
+    TicketTypeInput,
+    parse_datetime,
+)
 from bookings.catalogue.models import Event, EventStatus, Question, QuestionKind
 from bookings.core import audit
 from bookings.core.db import transactional
@@ -97,15 +106,50 @@ def duplicate_event(event_id: int, actor: User, now: datetime) -> Event:
     return copy
 
 
+def _wall_clock(value: datetime, zone: ZoneInfo) -> datetime:
+    """An instant as naive wall-clock time in `zone`."""
+    return value.astimezone(zone).replace(tzinfo=None)
+
+
+def _moved(value: datetime, shift: timedelta, zone: ZoneInfo, what: str) -> datetime:
+    """`value` moved by `shift` on the wall clock of `zone`, as UTC. Raises ValidationError (`new_start`).
+
+    The new local time is read as the app reads every naive local time
+    (`parse_datetime`, fold 0): in the hour repeated when the clocks go back it
+    is the first of the two, still summer time. A time skipped when the clocks
+    go forward does not exist; it is refused rather than quietly read an hour off.
+    """
+    local = _wall_clock(value, zone) + shift
+    try:
+        moved = parse_datetime(local, zone)
+    except FieldError:
+        message = f"{what} outside the years {EARLIEST_YEAR} to {LATEST_YEAR}. Choose a different start"
+        raise ValidationError(message, errors={"new_start": message})
+    if _wall_clock(moved, zone) != local:
+        message = (
+            f"{what} at {local:%H:%M} on {local:%A} {local.day} {local:%B %Y}, a time that does not exist in "
+            f"{zone.key} because the clocks go forward then. Choose a different start, or edit the sessions"
+        )
+        raise ValidationError(message, errors={"new_start": message})
+    return moved
+
+
 @transactional
 def move_event(
     event_id: int, actor: User, now: datetime, *, new_start: datetime | None = None, delta: timedelta | None = None
 ) -> Event:
-    """Shift every live session (and the booking close time) by `delta`, or so the first starts at `new_start`.
+    """Move every live session (and the booking close time) so the first starts at `new_start`, or by `delta`.
+
+    The move is made on the wall clock of the event's timezone, not in UTC: each
+    time keeps its local time of day and its local-date offset from the first
+    session (and so its length in local time), whichever side of a clock change
+    it lands on. `new_start` is an instant, or a naive wall-clock time in the
+    event's timezone; `delta` is wall-clock time. How a moved local time that is
+    repeated or skipped by a clock change is read: `_moved`.
 
     Goes through `update_event`, so sessions keep their UIDs, sequences rise and,
     for a published event, the change hooks tell everyone. Raises NotFound,
-    ValidationError (same start), Conflict (`event_cancelled`).
+    ValidationError (same start, a moved time the clocks skip), Conflict (`event_cancelled`).
     """
     check_admin(actor)
     event = _event_with_children(event_id)
@@ -114,24 +158,32 @@ def move_event(
     live = [s for s in event.sessions if not s.is_cancelled]
     if (new_start is None) == (delta is None):
         raise ValueError("Give either new_start or delta.")
+    zone = event.zone
+    first_start = min(s.starts_at for s in live)
     if new_start is not None:
-        delta = new_start - min(s.starts_at for s in live)
+        target = new_start if new_start.tzinfo is None else _wall_clock(new_start, zone)
+        delta = target - _wall_clock(first_start, zone)
     assert delta is not None
     if not delta:
         raise ValidationError("The event already starts then.", errors={"new_start": "Choose a different start"})
+    new_times = []
+    for number, s in enumerate(live, start=1):
+        name = s.title or f"Session {number}"
+        new_times.append(
+            (
+                _moved(s.starts_at, delta, zone, f"{name} would start"),
+                _moved(s.ends_at, delta, zone, f"{name} would end"),
+            )
+        )
     changes: dict[str, object] = {
         "sessions": [
-            {
-                "id": s.id,
-                "title": s.title,
-                "starts_at": (s.starts_at + delta).isoformat(),
-                "ends_at": (s.ends_at + delta).isoformat(),
-            }
-            for s in live
+            {"id": s.id, "title": s.title, "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat()}
+            for s, (starts_at, ends_at) in zip(live, new_times, strict=True)
         ]
     }
     if event.booking_closes_at is not None:
-        changes["booking_closes_at"] = (event.booking_closes_at + delta).isoformat()
+        closes_at = _moved(event.booking_closes_at, delta, zone, "Booking would close")
+        changes["booking_closes_at"] = closes_at.isoformat()
     moved = catalogue_services.update_event(event.id, changes, actor.id, now)
     audit.record(
         "event.moved",
@@ -140,7 +192,7 @@ def move_event(
         actor_id=actor.id,
         event_id=event.id,
         at=now,
-        shift_seconds=delta // timedelta(seconds=1),
+        shift_seconds=(min(starts_at for starts_at, _ in new_times) - first_start) // timedelta(seconds=1),
     )
     return moved
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -147,7 +149,9 @@ def move_event(event_id: int):
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
-            new_start = parse_datetime(values["new_start"], event.zone)
+            parse_datetime(values["new_start"], event.zone)  # checks the text
+            # Passed on naive (wall-clock time in the event's timezone), so a time the clocks skip is refused.
+            new_start = datetime.fromisoformat(values["new_start"].strip())
             services.move_event(event_id, current_user, utcnow(), new_start=new_start)
             flash("The event has been moved. Everyone booked is being told, and calendars will update.", "success")
             return redirect(url_for("admin.event", event_id=event_id))

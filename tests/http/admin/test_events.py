@@ -7,9 +7,11 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bookings.catalogue.models import Event, EventStatus, Question
+from bookings.core.clock import utcnow
 from bookings.extensions import db
+from bookings.notifications.models import OutboxMessage
 from tests.conftest import login_as
-from tests.integration.admin.support import add_question, audit_rows, book
+from tests.integration.admin.support import add_question, audit_rows, book, london_event, london_times
 from tests.support.factories import make_admin, make_event
 
 GOOD_EVENT = {
@@ -192,6 +194,35 @@ def test_move_with_a_date_that_is_not_one_is_refused(client):
 
     assert response.status_code == 422
     assert 'href="#new_start"' in response.get_data(as_text=True)
+    assert audit_rows("event.moved") == []
+
+
+def test_move_across_the_clock_change_keeps_local_times_and_emails_them(client):
+    event = london_event(("2027-03-26T09:30", "2027-03-26T16:30"), ("2027-03-29T09:30", "2027-03-29T16:30"))
+    book(event, utcnow())
+    login_as(client, make_admin())
+
+    response = client.post(f"/admin/events/{event.id}/move", data={"new_start": "2027-04-02T09:30"})
+
+    assert response.status_code == 302
+    assert london_times(event.id) == [
+        ("2027-04-02T09:30:00+01:00", "2027-04-02T16:30:00+01:00"),
+        ("2027-04-05T09:30:00+01:00", "2027-04-05T16:30:00+01:00"),
+    ]
+    [email] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "event_changed"))
+    assert "Monday 5 April 2027, 9:30am to 4:30pm" in email.text_body
+
+
+def test_move_to_a_start_the_clocks_skip_is_refused_with_an_error_summary(client):
+    event = london_event(("2027-03-20T01:30", "2027-03-20T03:00"))
+    login_as(client, make_admin())
+
+    response = client.post(f"/admin/events/{event.id}/move", data={"new_start": "2027-03-28T01:30"})
+
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'href="#new_start"' in page and "a time that does not exist in Europe/London" in page
+    assert london_times(event.id) == [("2027-03-20T01:30:00+00:00", "2027-03-20T03:00:00+00:00")]
     assert audit_rows("event.moved") == []
 
 

@@ -1,16 +1,18 @@
-"""Helpers for the console tests: an event with bookings, an invoice booking, a failed email, audit rows."""
+"""Helpers for the console tests: an event with bookings, an invoice booking, a failed email, audit rows, an event
+with sessions given in London time."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from bookings.booking import services as booking_services
 from bookings.booking.inputs import AttendeeInput
 from bookings.booking.models import Booking, PaymentMethod
-from bookings.catalogue.models import Event, Question
+from bookings.catalogue.models import Event, EventSession, Question
 from bookings.core.audit import AuditRecord
 from bookings.extensions import db
 from bookings.notifications.models import OutboxMessage, OutboxStatus
@@ -69,3 +71,30 @@ def audit_rows(action: str) -> list[AuditRecord]:
 def count(model, *where) -> int:
     db.session.rollback()
     return len(db.session.scalars(select(model).where(*where)).all())
+
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def london_utc(local: str) -> datetime:
+    """A wall-clock time in London (the earlier one in a repeated hour), as UTC."""
+    return datetime.fromisoformat(local).replace(tzinfo=LONDON).astimezone(UTC)
+
+
+def london_event(*sessions: tuple[str, str], **overrides) -> Event:
+    """An Europe/London event whose sessions start and end at these London wall-clock times."""
+    event = make_event(days=len(sessions), timezone="Europe/London", **overrides)
+    for session, (starts, ends) in zip(event.sessions, sessions, strict=True):
+        session.starts_at, session.ends_at = london_utc(starts), london_utc(ends)
+    event.starts_at, event.ends_at = event.sessions[0].starts_at, event.sessions[-1].ends_at
+    db.session.commit()
+    return event
+
+
+def london_times(event_id: int) -> list[tuple[str, str]]:
+    """Each session's start and end in London, ISO 8601 with the offset, in order."""
+    db.session.rollback()
+    sessions = db.session.scalars(
+        select(EventSession).where(EventSession.event_id == event_id).order_by(EventSession.starts_at)
+    )
+    return [(s.starts_at.astimezone(LONDON).isoformat(), s.ends_at.astimezone(LONDON).isoformat()) for s in sessions]
