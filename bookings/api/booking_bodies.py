@@ -14,6 +14,7 @@ from bookings.booking import services
 from bookings.booking.inputs import AttendeeInput
 from bookings.booking.models import Booking, BookingStatus, PaymentMethod
 from bookings.booking.services.common import event_for_booking
+from bookings.booking.services.confirming import BILLING_LIMITS
 from bookings.catalogue.models import Event, EventStatus
 from bookings.core.errors import Conflict, NotFound
 from bookings.extensions import db
@@ -29,12 +30,6 @@ BOOKING_KEYS = {
     "billing_address",
 }
 PAYMENTS = [m.value for m in PaymentMethod]
-TEXT_LIMITS = {
-    "purchase_order": 100,
-    "billing_contact": 200,
-    "billing_email": 254,
-    "billing_address": 2000,
-}
 
 
 def status_now(booking: Booking, now: datetime) -> str:
@@ -189,10 +184,10 @@ def parse_payment_and_billing(body: dict[str, Any], errors: dict[str, str]) -> t
     if payment not in PAYMENTS:
         errors["payment"] = f"Must be one of: {', '.join(PAYMENTS)}."
     billing = services.BillingDetails(
-        purchase_order=text_field(body, "purchase_order", errors, limit=TEXT_LIMITS["purchase_order"]),
-        contact=text_field(body, "billing_contact", errors, limit=TEXT_LIMITS["billing_contact"]),
-        email=text_field(body, "billing_email", errors, limit=TEXT_LIMITS["billing_email"]),
-        address=text_field(body, "billing_address", errors, limit=TEXT_LIMITS["billing_address"]),
+        purchase_order=text_field(body, "purchase_order", errors, limit=BILLING_LIMITS["purchase_order"]),
+        contact=text_field(body, "billing_contact", errors, limit=BILLING_LIMITS["billing_contact"]),
+        email=text_field(body, "billing_email", errors, limit=BILLING_LIMITS["billing_email"]),
+        address=text_field(body, "billing_address", errors, limit=BILLING_LIMITS["billing_address"]),
     )
     return payment, billing
 

@@ -144,13 +144,29 @@ def ensure_live_or_refit(booking: Booking, now: datetime) -> None:
         )
 
 
+# The longest each billing detail may be (the form's and the API's field names).
+BILLING_LIMITS = {"purchase_order": 100, "billing_contact": 200, "billing_email": 254, "billing_address": 2000}
+
+
 def set_billing(booking: Booking, billing: BillingDetails | None) -> None:
+    """Record the billing details; one too long is refused (ValidationError), never cut short."""
     if billing is None:
         return
-    booking.purchase_order = billing.purchase_order.strip()[:100]
-    booking.billing_contact = billing.contact.strip()[:200]
-    booking.billing_email = billing.email.strip()[:254]
-    booking.billing_address = billing.address.strip()[:2000]
+    values = {
+        "purchase_order": billing.purchase_order.strip(),
+        "billing_contact": billing.contact.strip(),
+        "billing_email": billing.email.strip(),
+        "billing_address": billing.address.strip(),
+    }
+    errors = {
+        field: f"Use {BILLING_LIMITS[field]} characters or fewer"
+        for field, value in values.items()
+        if len(value) > BILLING_LIMITS[field]
+    }
+    if errors:
+        raise ValidationError("Check the billing details.", errors=errors)
+    for field, value in values.items():
+        setattr(booking, field, value)
 
 
 def check_payment_method(booking: Booking, method: PaymentMethod) -> None:
