@@ -200,8 +200,10 @@ def _rates(form: Mapping[str, str], parsed: Parsed, event: Event | None) -> list
         else:
             parsed.errors[prefix + "price"] = "Enter the price in pounds, like 120 or 95.50 (0 for free)"
         if vat:
-            if MONEY.match(vat):
+            if MONEY.match(vat) and Decimal(vat) <= 100:
                 item["vat_rate_bp"] = int(Decimal(vat) * 100)
+            elif MONEY.match(vat):
+                parsed.errors[prefix + "vat"] = "Enter a VAT rate of 100% or less, like 20"
             else:
                 parsed.errors[prefix + "vat"] = "Enter the VAT rate as a percentage, like 20"
         if cap:

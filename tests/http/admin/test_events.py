@@ -74,6 +74,17 @@ def test_bad_event_input_shows_every_error_linked_to_its_field_and_writes_nothin
     assert _events() == 0
 
 
+def test_a_vat_rate_over_100_percent_is_refused_in_percent_not_basis_points(client):
+    login_as(client, make_admin())
+
+    response = client.post("/admin/events/new", data={**GOOD_EVENT, "rates-0-vat": "200"})
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'href="#rates-0-vat"' in page and "100% or less" in page and "10000" not in page
+    assert _events() == 0
+
+
 def test_add_rows_shows_more_session_rows_without_saving(client):
     login_as(client, make_admin())
 
