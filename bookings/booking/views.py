@@ -228,10 +228,15 @@ def cancel(reference: str):
     booking = _booking(reference)
     errors: dict[str, str] = {}
     if request.method == "POST":
-        scope = request.form.get("scope", "all")
+        # Nothing is cancelled on a guess: cancelling cannot be undone.
+        scope = request.form.get("scope", "")
         ids = [i for i in (_int_or_none(v) for v in request.form.getlist("attendee_ids")) if i is not None]
-        if scope == "some" and not ids:
+        if scope not in ("all", "some"):
+            errors["scope"] = "Choose whether to cancel the whole booking or some places"
+        elif scope == "some" and not ids:
             errors["attendee_ids"] = "Choose the places to cancel"
+        elif scope == "all" and ids:
+            errors["scope"] = "You ticked some places: choose Some places to cancel only those"
         else:
             try:
                 now = utcnow()
@@ -249,9 +254,14 @@ def cancel(reference: str):
                 return redirect(url_for("booking.detail", reference=booking.reference))
             except DomainError as error:
                 errors[getattr(error, "field", None) or "scope"] = error.message
-    return render_template("booking/cancel.html", booking=booking, event=booking.event, errors=errors), (
-        422 if errors else 200
-    )
+    return render_template(
+        "booking/cancel.html",
+        booking=booking,
+        event=booking.event,
+        errors=errors,
+        scope=request.form.get("scope", ""),
+        ticked=set(request.form.getlist("attendee_ids")),
+    ), (422 if errors else 200)
 
 
 @bp.route("/bookings/<reference>/attendees/<int:attendee_id>/substitute", methods=["GET", "POST"])
