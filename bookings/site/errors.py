@@ -53,10 +53,13 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
         status = error.code or 500
+        # The exception's own headers (a 405's Allow, a 401's WWW-Authenticate), not its HTML content type.
+        headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
         if wants_json():
-            return json_error(status, HTTP_CODES.get(status, "error"), error.description or error.name)
+            response, _ = json_error(status, HTTP_CODES.get(status, "error"), error.description or error.name)
+            return response, status, headers
         template = f"errors/{status}.html" if status in (403, 404) else "errors/generic.html"
-        return render_template(template, error=error), status
+        return render_template(template, error=error), status, headers
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(PoolTimeoutError)
