@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from bookings import capacity
-from bookings.booking.rules import BookingClosed
+from bookings.booking.rules import BookingClosed, check_event_bookable
 from bookings.catalogue.models import Event, EventStatus
 from bookings.core.clock import utcnow
 from bookings.core.errors import Conflict, NotFound, ValidationError
@@ -48,7 +48,12 @@ def join(slug: str):
         "ticket_type_id": request.form.get("ticket_type_id", ""),
         "has_email_consent": request.form.get("has_email_consent", ""),
     }
-    if request.method == "POST":
+    try:  # a closed event's page says why, with no form to fill in for nothing
+        check_event_bookable(event, now)
+        closed = ""
+    except BookingClosed as error:
+        closed = error.message
+    if request.method == "POST" and not closed:
         places = _int_or_none(values["places"])
         if places is None:
             errors["places"] = "Enter the number of places as a whole number, like 2"
@@ -69,18 +74,21 @@ def join(slug: str):
                 errors.update(error.errors or {"places": error.message})
             except services.AlreadyOnWaitlist:
                 return redirect(url_for("waitlist.join", slug=event.slug))
-            except (services.PlacesAvailable, services.WaitlistClosed, BookingClosed) as error:
+            except (services.PlacesAvailable, services.WaitlistClosed) as error:
                 errors["places"] = error.message
+            except BookingClosed as error:  # it closed a moment ago
+                closed = error.message
     entry = services.current_entry(event.id, current_user.id, now)
     return render_template(
         "waitlist/join.html",
         event=event,
+        closed=closed,
         entry=services.entry_view(entry, now) if entry else None,
         on_sale=[t for t in event.ticket_types if t.is_on_sale(now)],
         places_left=capacity.availability(event, now).places_left,
         values=values,
         errors=errors,
-    ), (422 if errors else 200)
+    ), (422 if errors else 409 if closed and request.method == "POST" else 200)
 
 
 @bp.post("/waitlist/<int:entry_id>/leave")

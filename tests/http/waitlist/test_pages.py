@@ -70,6 +70,20 @@ def test_join_form_puts_you_in_line_and_shows_your_position(client, now):
     assert [e.places for e in _entries()] == [1, 2]
 
 
+def test_the_list_of_an_event_that_has_started_says_so_with_no_form(client, now):
+    event = make_event(capacity=1, starts_at=now - timedelta(hours=1))
+    login_as(client, make_user())
+
+    page = client.get(f"/events/{event.slug}/waitlist")
+    posted = client.post(f"/events/{event.slug}/waitlist", data={"places": "1", "has_email_consent": "yes"})
+
+    assert page.status_code == 200 and posted.status_code == 409
+    for html in (page.get_data(as_text=True), posted.get_data(as_text=True)):
+        assert "You cannot join this waiting list" in html and "already started" in html
+        assert 'name="places"' not in html
+    assert _entries() == []
+
+
 def test_join_without_consent_shows_an_error_summary_and_writes_nothing(client, now):
     event = make_event(capacity=1)
     book(event, 1, now)
