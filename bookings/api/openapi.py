@@ -52,7 +52,8 @@ ERROR = {
         "message": {"type": "string", "description": "Plain English for people."},
         "errors": {
             "type": "object",
-            "description": "Field path (such as sessions[0].ends_at) -> message. Only with error=invalid.",
+            "description": "Field -> message (an event's sessions[0].ends_at, a booking's attendees-0-name). "
+            "Only with error=invalid.",
             "additionalProperties": {"type": "string"},
         },
         "field": {"type": "string"},
@@ -224,7 +225,7 @@ def build_document() -> dict[str, Any]:
                 '`{"error": code, "message": text}`.',
             },
             "servers": [{"url": "/api/v1"}],
-            "tags": [{"name": "events"}, {"name": "meta"}],
+            "tags": [{"name": "events"}, {"name": "bookings"}, {"name": "waitlist"}, {"name": "meta"}],
             "security": TOKEN,
             "paths": PATHS,
             "components": COMPONENTS,

@@ -310,7 +310,8 @@ add_path(
         "parameters": [ENTRY_ID],
         "delete": {
             "operationId": "leaveWaitlist",
-            "summary": "Leave the waiting list (giving up any offer). Leaving twice changes nothing.",
+            "summary": "Leave the waiting list (giving up any offer). Leaving twice changes nothing; "
+            "an entry already claimed, declined or expired answers 409 not_on_waitlist.",
             "tags": ["waitlist"],
             "security": TOKEN,
             "responses": {

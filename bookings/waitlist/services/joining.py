@@ -127,7 +127,10 @@ def _end_entry(entry: WaitlistEntry, status: WaitlistStatus, actor_id: int | Non
 
 @transactional
 def leave_waitlist(*, entry_id: int, actor: User, now: datetime) -> WaitlistEntry:
-    """Leave the list (giving up any offer). Leaving twice changes nothing. Raises NotFound, Conflict."""
+    """Leave the list (giving up any offer). Leaving twice changes nothing; an entry already ended raises Conflict.
+
+    Raises NotFound, Conflict (`not_on_waitlist`).
+    """
     entry = _locked_entry(entry_id)
     get_entry_for(entry_id, actor)
     if entry.status == WaitlistStatus.WITHDRAWN.value:
