@@ -285,6 +285,7 @@ class Checks:
         self.check("bookings-mail.timer delivers a confirmation email to the SMTP sink", self.mail)
         self.check("bookings-backup.service writes a pg_dump holding the event", self.backup)
         self.check(f"the backup restores as '## {RESTORE_SECTION}' says", self.restore_backup)
+        self.check("bookings-anonymise.timer is set and its service runs", self.anonymise)
         self.check("deploy/crontab's lines work, run as cron runs them", self.crontab)
         self.check("the release's reload reached gunicorn without a restart", self.reload)
         self.check("the units logged no errors", self.no_errors)
@@ -301,7 +302,7 @@ class Checks:
         )
         if result.returncode != 0 or result.stderr.strip():
             raise CheckFailed(f"exit {result.returncode}:\n{result.stdout}{result.stderr}")
-        return "no complaints about 4 services and 3 timers"
+        return "no complaints about 5 services and 4 timers"
 
     def app_service(self) -> str:
         state = unit_property(self.sandbox, "bookings.service", "ActiveState")
@@ -454,6 +455,16 @@ class Checks:
         size = shell(self.sandbox, f"stat -c %s {dump}").strip()
         return f"{dump} ({size} bytes, owner {owner}); pg_restore reads it and the event's row is in it"
 
+    def anonymise(self) -> str:
+        enabled = unit_property(self.sandbox, "bookings-anonymise.timer", "UnitFileState")
+        assert enabled == "enabled", f"bookings-anonymise.timer is {enabled}"
+        shell(self.sandbox, "systemctl start bookings-anonymise.service")
+        result = unit_property(self.sandbox, "bookings-anonymise.service", "Result")
+        assert result == "success", f"bookings-anonymise.service: {result}"
+        line = re.search(r"events=\d+ bookings=\d+ attendees=\d+", journal(self.sandbox, "bookings-anonymise.service"))
+        assert line, "bookings-anonymise.service logged no report"
+        return f"timer enabled; one run succeeded: {line.group(0)}"
+
     def restore_backup(self) -> str:
         outputs = []
         for block in self.restore:
@@ -493,14 +504,15 @@ class Checks:
             assert result.returncode == 0, f"exit {result.returncode}: {command}\n{result.stdout}{result.stderr}"
         logs = {
             name: shell(self.sandbox, f"cat /var/log/bookings/{name}.log", check=False)
-            for name in ("sweep", "mail", "backup")
+            for name in ("sweep", "mail", "backup", "anonymise")
         }
         assert re.search(r"^holds_expired=\d+", logs["sweep"], re.M), f"sweep.log: {logs['sweep'][-300:]!r}"
         assert re.search(r"^sent=\d+ failed=0", logs["mail"], re.M), f"mail.log: {logs['mail'][-300:]!r}"
         assert not logs["backup"].strip(), f"backup.log: {logs['backup'][-300:]!r}"
+        assert re.search(r"^events=\d+ ", logs["anonymise"], re.M), f"anonymise.log: {logs['anonymise'][-300:]!r}"
         new_dumps = shell(self.sandbox, "find /var/backups/bookings -name '*.dump' -newer /run/crontab-check-start")
         assert new_dumps.split(), "the backup line wrote no dump"
-        return f"{len(lines)} lines ran as bookings: sweep.log and mail.log show a run, a new dump was written"
+        return f"{len(lines)} lines ran as bookings: sweep, mail and anonymise logs show a run, a new dump was written"
 
     def reload(self) -> str:
         restarts = unit_property(self.sandbox, "bookings.service", "NRestarts")
@@ -510,7 +522,13 @@ class Checks:
         return "gunicorn logged 'Handling signal: hup'; NRestarts=0"
 
     def no_errors(self) -> str:
-        units = ("bookings.service", "bookings-sweep.service", "bookings-mail.service", "bookings-backup.service")
+        units = (
+            "bookings.service",
+            "bookings-sweep.service",
+            "bookings-mail.service",
+            "bookings-backup.service",
+            "bookings-anonymise.service",
+        )
         lines = [line for unit in units for line in journal(self.sandbox, unit).splitlines()]
         errors = [line for line in lines if re.search(r'"level": "(ERROR|CRITICAL)"|Traceback|^ERROR|error:', line)]
         assert not errors, "\n".join(errors[:10])
