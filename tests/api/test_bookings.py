@@ -232,7 +232,9 @@ def test_an_events_questions_are_in_the_api_and_answered_by_their_ids(client, us
 
     person = {"name": "Delegate", "email": "delegate@nhs.example"}
     refused = client.post(
-        f"/api/v1/events/{event.id}/bookings", json={"attendees": [person], "payment": "free"}, headers=bearer(user_token)
+        f"/api/v1/events/{event.id}/bookings",
+        json={"attendees": [person], "payment": "free"},
+        headers=bearer(user_token),
     )
     assert refused.status_code == 422
     assert f"attendees-0-q{number['id']}" in refused.get_json()["errors"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
+
 from bookings import capacity
 from bookings.accounts.models import User
 from bookings.booking import hooks
@@ -13,6 +15,7 @@ from bookings.booking.models import (
     AttendeeStatus,
     Booking,
     BookingStatus,
+    ReplacedPlace,
 )
 from bookings.booking.rules import (
     check_can_cancel,
@@ -24,6 +27,7 @@ from bookings.booking.services.common import (
 from bookings.core import audit
 from bookings.core.db import transactional
 from bookings.core.errors import Conflict, NotFound, ValidationError
+from bookings.extensions import db
 from bookings.notifications.outbox import queue_email
 
 
@@ -101,24 +105,39 @@ def queue_cancellation_emails(booking: Booking, cancelled: list[Attendee], now: 
 def substitute_attendee(
     *, reference: str, attendee_id: int, name: str, email: str, actor: User, now: datetime
 ) -> Attendee:
-    """Give a place to a colleague before the substitution cut-off. Raises ValidationError, CutoffPassed."""
+    """Give a place to a colleague before the substitution cut-off; the person replaced is told.
+
+    Once the attendee has been checked in only an admin may substitute them (the check-in is cleared:
+    the new person has not arrived). Raises NotFound, ValidationError, CutoffPassed, Conflict (`checked_in`)."""
     booking = locked_booking(reference, actor)
     check_can_substitute(booking, now, is_admin=actor.is_admin)
     attendee = next((a for a in booking.active_attendees if a.id == attendee_id), None)
     if attendee is None:
         raise NotFound("There is no such attendee on this booking.")
+    if attendee.checked_in_at is not None and not actor.is_admin:
+        # They have come to the event: the place has been used, and their attendance must stay on record.
+        raise Conflict(
+            f"{attendee.name} has already been checked in at the event, so their place cannot be given to"
+            " someone else. Contact the organiser.",
+            code="checked_in",
+        )
     person = AttendeeInput(name=name, email=email)
     errors = validate_attendee(person, [], "substitute")
     if errors:
         raise ValidationError("Check the new attendee's details.", errors=errors)
-    old = {"name": attendee.name, "email": attendee.email}
+    previous = {
+        "name": attendee.name,
+        "email": attendee.email,
+        "checked_in_at": attendee.checked_in_at.isoformat() if attendee.checked_in_at else None,
+    }
     attendee.name = person.name
     attendee.email = person.email
-    # Requirements and answers belonged to the person who is no longer coming.
+    # Requirements, answers and attendance belonged to the person who is no longer coming.
     attendee.dietary_needs = ""
     attendee.access_needs = ""
     attendee.job_title = ""
     attendee.answers = {}
+    attendee.checked_in_at = None
     audit.record(
         "attendee.substituted",
         "booking",
@@ -127,9 +146,11 @@ def substitute_attendee(
         event_id=booking.event_id,
         at=now,
         attendee_id=attendee.id,
-        previous=old,
+        previous=previous,
         new={"name": person.name, "email": person.email},
     )
+    if previous["email"] and previous["email"] != person.email:
+        _release_place(booking, attendee, previous["name"], previous["email"], now)
     queue_email(
         "attendee_confirmed",
         to=attendee.email,
@@ -143,3 +164,31 @@ def substitute_attendee(
         attendee=attendee,
     )
     return attendee
+
+
+def _release_place(booking: Booking, attendee: Attendee, name: str, email: str, now: datetime) -> None:
+    """Rule 5 for the person replaced: their feed keeps the place as cancelled, and their invite is withdrawn.
+
+    Not for the booker, whose feed and emails are about the booking they still hold. The email's
+    METHOD:CANCEL is for the booking's UIDs, those of the invite they were sent; it is not sent while
+    they still have another place on the booking, which that invite stands for."""
+    booker = booking.booker
+    if booker is not None and booker.email == email:
+        return
+    user_id = db.session.scalar(select(User.id).where(User.email == email))
+    if user_id is not None:
+        db.session.add(ReplacedPlace(attendee_id=attendee.id, user_id=user_id, replaced_at=now))
+    if any(a.email == email for a in booking.active_attendees):
+        return
+    queue_email(
+        "attendee_substituted",
+        to=email,
+        subject=f"Your place at {booking.event.title} has been given to someone else",
+        now=now,
+        attachments=hooks.attachments_for(booking, "cancelled"),
+        booking_reference=booking.reference,
+        event_id=booking.event_id,
+        booking=booking,
+        event=booking.event,
+        name=name,
+    )

@@ -143,16 +143,26 @@ def _booking_last_modified(booking: Booking) -> datetime:
 
 
 def _booking_entries(
-    booking: Booking, organizer: Person, *, cancelling: bool = False, place: Attendee | None = None
+    booking: Booking,
+    organizer: Person,
+    *,
+    cancelling: bool = False,
+    place: Attendee | None = None,
+    replaced_at: datetime | None = None,
 ) -> list[IcsSession]:
     """The booking's entries; `cancelling` writes them cancelled (for an email sent as it happens).
 
     With `place`, the entries of that one attendee's place, for the attendee's own feed when someone
     else booked it: their own UIDs, cancelled when that place is, and no link to a booking page the
-    attendee cannot open."""
+    attendee cannot open. With `replaced_at` too, the place as the feed's owner held it until it was
+    given to a substitute then: cancelled for them."""
     event = booking.event
-    booking_cancelled = _booking_is_cancelled(booking) or (place is not None and not place.is_active)
+    booking_cancelled = _booking_is_cancelled(booking) or (
+        place is not None and (not place.is_active or replaced_at is not None)
+    )
     places = sum(1 for a in booking.attendees if a.is_active) if place is None else 0
+    # The joining link is for whoever holds the place: not for someone it was taken from (rule 6).
+    joining_link = event.online_url if event.is_online and replaced_at is None else ""
     entries = []
     for session in event.sessions:
         public_status = _public_status(event, session)
@@ -169,15 +179,17 @@ def _booking_entries(
         lines.append(f"Booking reference: {booking.reference}")
         if places:
             lines.append(f"Places: {places}")
-        if event.is_online and event.online_url:
-            lines.append(f"Join online: {event.online_url}")
+        if joining_link:
+            lines.append(f"Join online: {joining_link}")
         lines.append(f"Event details: {event_page_url(event)}")
         if place is None:
             lines.append(f"Your booking: {booking_page_url(booking)}")
+        elif replaced_at is not None:
+            lines.append("Your place was given to someone else.")
         else:
             lines.append("Your place was booked for you; the person who booked it can change or cancel it.")
         if event.is_online:
-            location, url = event.online_url or "Online", event.online_url or event_page_url(event)
+            location, url = joining_link or "Online", joining_link or event_page_url(event)
         else:
             location, url = _venue(event), event_page_url(event)
         entries.append(
@@ -195,7 +207,7 @@ def _booking_entries(
                 url=url,
                 status=status,
                 organizer=organizer,
-                last_modified=_booking_last_modified(booking),
+                last_modified=max(_booking_last_modified(booking), replaced_at or EPOCH),
             )
         )
     return entries
@@ -214,11 +226,12 @@ def _keep_public(event: Event, now: datetime) -> bool:
     return end >= now - timedelta(days=keep)
 
 
-def _keep_booking(booking: Booking, now: datetime) -> bool:
+def _keep_booking(booking: Booking, now: datetime, *, cancelled: bool = False) -> bool:
+    """Whether a feed still lists the booking; `cancelled`: its entries are cancelled whatever its status."""
     end = _event_end(booking.event)
     if end is None:
         return False
-    cancelled = booking.event.is_cancelled or _booking_is_cancelled(booking)
+    cancelled = cancelled or booking.event.is_cancelled or _booking_is_cancelled(booking)
     keep = CANCELLED_KEEP_DAYS if cancelled else PAST_KEEP_DAYS
     return end >= now - timedelta(days=keep)
 

@@ -11,7 +11,7 @@ from bookings.booking.models import Attendee, Booking, BookingStatus
 from bookings.extensions import db
 from bookings.notifications.models import OutboxMessage
 from tests.conftest import login_as
-from tests.support.factories import make_event, make_user
+from tests.support.factories import make_admin, make_event, make_user
 
 
 def start(client, event, places=2, ticket_type_id=None):
@@ -187,6 +187,24 @@ def test_substitute_attendee_through_the_page(client, clock):
     assert client.post(path, data={"name": "Sam Other", "email": "sam@council.example"}).status_code == 302
     db.session.expire_all()
     assert db.session.get(Attendee, attendee.id).email == "sam@council.example"
+
+
+def test_substitute_page_refuses_someone_already_checked_in(client, clock):
+    from bookings.admin.services import check_in
+
+    event = make_event(capacity=3)
+    login_as(client, make_user())
+    reference = reference_from(start(client, event, places=1))
+    client.post(f"/bookings/{reference}/attendees", data=attendee_form(1))
+    client.post(f"/bookings/{reference}/review", data={"payment": "free"})
+    attendee = db.session.scalars(select(Attendee)).one()
+    check_in(attendee.id, make_admin(), clock.now)
+    path = f"/bookings/{reference}/attendees/{attendee.id}/substitute"
+    response = client.post(path, data={"name": "Sam Other", "email": "sam@council.example"})
+    assert response.status_code == 422
+    assert "Delegate 0 has already been checked in" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Attendee, attendee.id).email == "delegate0@council.example"
 
 
 def test_expired_hold_sends_the_booker_back_to_the_event(client, clock):
