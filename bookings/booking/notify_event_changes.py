@@ -11,8 +11,8 @@ outbox with the change, or not at all.
 - Cancelled: every confirmed booking is cancelled through `cancel_booking`
   as an admin would, so refunds and credit notes start (payments' cancel
   hook); the same people get one `event_cancelled` email with a METHOD:CANCEL
-  file. The booking service's own "booking cancelled" email is suppressed
-  there: it would tell the booker the same thing a second time. Unfinished
+  file. The booking service's own "booking cancelled" and "place cancelled"
+  emails are suppressed there: they would tell people the same thing twice. Unfinished
   (held) bookings are cancelled too, at once, and their bookers get an
   `event_cancelled_hold` email.
 
@@ -116,7 +116,7 @@ def notify_event_cancelled(event: Event, actor_id: int | None, now: datetime) ->
         people = list(recipients(booking))
         places = len(booking.active_attendees)
         paid_by = booking.payment_method if booking.total_pence > 0 else None
-        with suppressed("booking_cancelled"):
+        with suppressed("booking_cancelled", "place_cancelled"):
             cancel_booking(reference=booking.reference, actor=actor, now=now, reason="event_cancelled")
         attachments = hooks.attachments_for(booking, "cancelled")
         for address, attendee in people:
@@ -146,7 +146,7 @@ def _release_holds(event: Event, actor: User, now: datetime) -> None:
     from bookings.booking.services import cancel_booking
 
     for booking in _bookings_in(event.id, BookingStatus.HELD):
-        with suppressed("booking_cancelled"):
+        with suppressed("booking_cancelled", "place_cancelled"):
             cancel_booking(reference=booking.reference, actor=actor, now=now, reason="event_cancelled")
         if booking.booker is not None:
             queue_email(

@@ -85,7 +85,33 @@ def cancel_booking(
 
 
 def queue_cancellation_emails(booking: Booking, cancelled: list[Attendee], now: datetime) -> None:
+    """The booker's `booking_cancelled`, and each cancelled attendee's own `place_cancelled` (rule 5).
+
+    An attendee with their own address was sent an invite when the booking was
+    confirmed; theirs is withdrawn with the booking's METHOD:CANCEL (the UIDs
+    of that invite), unless they still have another place on the booking.
+    """
     event = booking.event
+    booker_email = booking.booker.email.lower() if booking.booker is not None else None
+    still_going = {a.email.lower() for a in booking.active_attendees if a.email}
+    told: set[str] = set()
+    for attendee in cancelled:
+        address = (attendee.email or "").lower()
+        if not address or address in (booker_email, *still_going, *told):
+            continue
+        told.add(address)
+        queue_email(
+            "place_cancelled",
+            to=attendee.email,
+            subject=f"Your place at {event.title} has been cancelled",
+            now=now,
+            attachments=hooks.attachments_for(booking, "cancelled"),
+            booking_reference=booking.reference,
+            event_id=event.id,
+            booking=booking,
+            event=event,
+            name=attendee.name,
+        )
     if booking.booker is not None:
         queue_email(
             "booking_cancelled",
