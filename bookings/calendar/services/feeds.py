@@ -59,6 +59,7 @@ def personal_calendar(user_id: int, now: datetime) -> CalendarFile:
         .where(
             or_(*owners),
             Booking.status.in_([BookingStatus.CONFIRMED.value, BookingStatus.CANCELLED.value]),
+            Booking.confirmed_at.is_not(None),  # a hold given up was never in anyone's calendar
             or_(Event.ends_at.is_(None), Event.ends_at >= _oldest_kept(now)),
         )
         .options(selectinload(Booking.event).selectinload(Event.sessions), selectinload(Booking.attendees))
@@ -83,14 +84,17 @@ def personal_calendar(user_id: int, now: datetime) -> CalendarFile:
 
 @dataclass(frozen=True)
 class FeedLinks:
-    https_url: str
+    url: str
     webcal_url: str
 
 
 def feed_links(token: str) -> FeedLinks:
-    """The addresses to show for a feed token: https to copy, webcal:// to subscribe with one click."""
-    url = url_for("calendar.personal_feed", token=token, _external=True, _scheme="https")
-    return FeedLinks(https_url=url, webcal_url="webcal://" + url.split("://", 1)[1])
+    """The addresses to show for a feed token: one to copy, webcal:// to subscribe with one click.
+
+    The address has the site's own scheme (https behind TLS, as PREFERRED_URL_SCHEME and the proxy
+    say), so a site served over plain http, an intranet or `make run`, gives one that works."""
+    url = url_for("calendar.personal_feed", token=token, _external=True)
+    return FeedLinks(url=url, webcal_url="webcal://" + url.split("://", 1)[1])
 
 
 def account_feed_links(user_id: int) -> FeedLinks | None:

@@ -90,8 +90,10 @@ def test_unknown_token_not_found(clock):
         services.use_feed_token("not-a-token", clock.now)
 
 
-def test_feed_links_give_https_and_webcal(clock):
+@pytest.mark.parametrize("scheme", ["https", "http"])
+def test_feed_links_have_the_sites_own_scheme_and_webcal(app, clock, scheme):
     token = services.get_or_create_feed_token(make_user().id, clock.now)
-    links = services.feed_links(token)
-    assert links.https_url == f"https://bookings.example/calendar/{token}.ics"
+    with app.test_request_context("/account", base_url=f"{scheme}://bookings.example"):
+        links = services.feed_links(token)
+    assert links.url == f"{scheme}://bookings.example/calendar/{token}.ics"
     assert links.webcal_url == f"webcal://bookings.example/calendar/{token}.ics"

@@ -241,6 +241,12 @@ def test_personal_feed_keeps_cancelled_booking_as_cancelled(clock):
     assert str(entry["STATUS"]) == "CANCELLED"
 
 
+def test_a_hold_given_up_never_reaches_the_feed(clock):
+    user = make_user()
+    make_booking(make_event(), user, status="cancelled")  # held, then cancelled: never confirmed
+    assert entries(services.personal_calendar(user.id, clock.now)) == []
+
+
 def _count_queries(fn) -> int:
     statements = []
 
