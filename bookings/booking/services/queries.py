@@ -17,7 +17,8 @@ from bookings.extensions import db
 
 
 def my_bookings(user: User, now: datetime) -> tuple[list[Booking], list[Booking]]:
-    """The user's bookings: (upcoming, past), held-but-expired ones left out."""
+    """The user's bookings: (upcoming, past). Left out: holds that ran out, and holds given up or replaced
+    (cancelled before they were ever confirmed), which were never bookings to the person who made them."""
     bookings = db.session.scalars(
         select(Booking)
         .where(
@@ -33,6 +34,8 @@ def my_bookings(user: User, now: datetime) -> tuple[list[Booking], list[Booking]
     past: list[Booking] = []
     for booking in bookings:
         if booking.is_held and not booking.is_hold_live(now):
+            continue
+        if booking.is_cancelled and booking.confirmed_at is None:
             continue
         ends_at = booking.event.ends_at
         (past if ends_at is not None and ends_at < now else upcoming).append(booking)
