@@ -175,14 +175,17 @@ def test_claim_with_more_attendees_than_places_is_422_and_keeps_the_offer(client
     assert fresh(entry).status == WaitlistStatus.OFFERED.value
 
 
-def test_claim_twice_is_409_offer_used(client, user, user_token, now):
+def test_claim_twice_is_409_offer_used_naming_the_booking(client, user, user_token, now):
     entry = _offered_entry(make_event(capacity=1), user, now)
-    client.post(f"/api/v1/waitlist/{entry.id}/claim", headers=bearer(user_token))
+    claimed = client.post(f"/api/v1/waitlist/{entry.id}/claim", headers=bearer(user_token)).get_json()
 
     response = client.post(f"/api/v1/waitlist/{entry.id}/claim", headers=bearer(user_token))
 
     assert response.status_code == 409
-    assert response.get_json()["error"] == "offer_used"
+    body = response.get_json()
+    assert body["error"] == "offer_used"
+    assert body["booking_reference"] == claimed["reference"]
+    assert client.get(f"/api/v1/bookings/{body['booking_reference']}", headers=bearer(user_token)).status_code == 200
 
 
 def test_claim_after_expiry_is_409_offer_expired(client, clock, openapi, user, user_token, now):

@@ -34,7 +34,12 @@ def claim_offer(*, entry_id: int, actor: User, now: datetime, card: bool = False
     if entry.user_id != actor.id:
         raise NotFound("There is no such waiting list entry.")
     if entry.status == WaitlistStatus.CLAIMED.value:
-        raise OfferUsed("This offer has already been used.", booking_id=entry.claimed_booking_id)
+        booking = db.session.get(Booking, entry.claimed_booking_id) if entry.claimed_booking_id else None
+        raise OfferUsed(
+            "This offer has already been used.",
+            booking_id=entry.claimed_booking_id,  # kept for clients that read it; the API names bookings by reference
+            booking_reference=booking.reference if booking else None,
+        )
     if not entry.is_offer_live(now):
         raise OfferExpired("This offer has ended, so the places have passed to the next person in line.")
     event = load_event(entry.event_id)
