@@ -221,6 +221,8 @@ def add_question(
         errors["kind"] = "Choose the kind of answer"
     elif kind == QuestionKind.CHOICE.value and len(choices) < 2:
         errors["choices"] = "Give at least two options, one on each line"
+    elif kind == QuestionKind.CHOICE.value and len({c.casefold() for c in choices}) < len(choices):
+        errors["choices"] = "Give each option once: two of them are the same"
     if errors:
         raise ValidationError("Check the question.", errors=errors)
     question = Question(

@@ -280,6 +280,19 @@ def test_a_question_without_a_label_is_refused_with_an_error_summary(client):
     assert db.session.scalar(select(func.count()).select_from(Question)) == 0
 
 
+def test_a_choice_question_with_an_option_twice_is_refused(client):
+    event = make_event()
+    login_as(client, make_admin())
+
+    data = {"label": "Which day?", "kind": "choice", "choices": "Mon\nTue\nmon"}
+    response = client.post(f"/admin/events/{event.id}/questions", data=data)
+
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'href="#choices"' in page and "Give each option once" in page
+    assert db.session.scalar(select(func.count()).select_from(Question)) == 0
+
+
 def test_a_question_of_another_event_is_not_found(client):
     event, other = make_event(), make_event()
     question = add_question(other)
