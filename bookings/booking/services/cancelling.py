@@ -28,7 +28,7 @@ from bookings.core import audit
 from bookings.core.db import transactional
 from bookings.core.errors import Conflict, NotFound, ValidationError
 from bookings.extensions import db
-from bookings.notifications.outbox import queue_email
+from bookings.notifications.outbox import queue_email, withdraw_unsent
 
 
 @transactional
@@ -89,7 +89,8 @@ def queue_cancellation_emails(booking: Booking, cancelled: list[Attendee], now: 
 
     An attendee with their own address was sent an invite when the booking was
     confirmed; theirs is withdrawn with the booking's METHOD:CANCEL (the UIDs
-    of that invite), unless they still have another place on the booking.
+    of that invite), unless they still have another place on the booking. A
+    confirmation to them not yet on its way is taken back instead of sent late.
     """
     event = booking.event
     booker_email = booking.booker.email.lower() if booking.booker is not None else None
@@ -100,6 +101,7 @@ def queue_cancellation_emails(booking: Booking, cancelled: list[Attendee], now: 
         if not address or address in (booker_email, *still_going, *told):
             continue
         told.add(address)
+        withdraw_unsent(booking_reference=booking.reference, to=attendee.email, kinds=("attendee_confirmed",))
         queue_email(
             "place_cancelled",
             to=attendee.email,
@@ -113,6 +115,8 @@ def queue_cancellation_emails(booking: Booking, cancelled: list[Attendee], now: 
             name=attendee.name,
         )
     if booking.booker is not None:
+        if booking.is_cancelled:
+            withdraw_unsent(booking_reference=booking.reference, to=booking.booker.email, kinds=("booking_confirmed",))
         queue_email(
             "booking_cancelled",
             to=booking.booker.email,
@@ -206,6 +210,8 @@ def _release_place(booking: Booking, attendee: Attendee, name: str, email: str, 
         db.session.add(ReplacedPlace(attendee_id=attendee.id, user_id=user_id, replaced_at=now))
     if any(a.email == email for a in booking.active_attendees):
         return
+    # A confirmation not yet sent would now greet the substitute at this address: it is taken back.
+    withdraw_unsent(booking_reference=booking.reference, to=email, kinds=("attendee_confirmed",))
     queue_email(
         "attendee_substituted",
         to=email,

@@ -45,6 +45,7 @@ from bookings.notifications.outbox.queueing import (
     queue_email,
     requeue,
     suppressed,
+    withdraw_unsent,
 )
 
 __all__ = [
@@ -67,4 +68,5 @@ __all__ = [
     "render_deferred",
     "requeue",
     "suppressed",
+    "withdraw_unsent",
 ]

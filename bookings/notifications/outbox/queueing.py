@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, render_template
+from sqlalchemy import delete, func
 
 from bookings.extensions import db
 from bookings.notifications.models import OutboxMessage, OutboxStatus
@@ -43,6 +44,28 @@ def requeue(message: OutboxMessage, now: datetime) -> None:
     message.status = OutboxStatus.UNRENDERED.value if unrendered else OutboxStatus.PENDING.value
     message.attempts = 0
     message.next_attempt_at = now
+
+
+def withdraw_unsent(*, booking_reference: str, to: str, kinds: tuple[str, ...]) -> int:
+    """Take back, in the current transaction, messages about a booking not yet on their way to `to`.
+
+    For news that overtakes them: a confirmation still waiting to be rendered or
+    sent to someone whose place has just been cancelled or given away would reach
+    them after, or instead of, the truth (rendered as the booking is now, it could
+    greet the new person at the old address). One already being sent is left to go.
+    Returns how many were taken back.
+    """
+    result = db.session.execute(
+        delete(OutboxMessage)
+        .where(
+            OutboxMessage.booking_reference == booking_reference,
+            func.lower(OutboxMessage.to_address) == to.lower(),
+            OutboxMessage.kind.in_(kinds),
+            OutboxMessage.status.in_([OutboxStatus.UNRENDERED.value, OutboxStatus.PENDING.value]),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
 
 
 # Kinds of email that `queue_email` drops in the current call stack (see `suppressed`).

@@ -54,3 +54,29 @@ def test_a_cancelled_event_tells_attendees_once_with_its_own_email(app, clock):
 
     kinds = [m.kind for m in emails_to("sam@council.example")]
     assert "event_cancelled" in kinds and "place_cancelled" not in kinds
+
+
+def test_a_confirmation_not_yet_sent_is_taken_back_when_the_place_goes(app, clock):
+    zoe = make_user(email="zoe@council.example")
+    booking = book_for(zoe, make_event(), clock.now, "sam@council.example", "ash@council.example")
+    sam, ash = booking.attendees
+    # Before the mail process has rendered the confirmations: Sam's place is cancelled, Ash's given to Dan.
+    services.cancel_booking(reference=booking.reference, actor=zoe, now=clock.now, attendee_ids=[sam.id])
+    services.substitute_attendee(
+        reference=booking.reference,
+        attendee_id=ash.id,
+        name="Dan",
+        email="dan@council.example",
+        actor=zoe,
+        now=clock.now,
+    )
+    render_deferred(clock.now)
+
+    assert [m.kind for m in emails_to("sam@council.example")] == ["place_cancelled"]
+    assert [m.kind for m in emails_to("ash@council.example")] == ["attendee_substituted"]
+    assert [m.kind for m in emails_to("dan@council.example")] == ["attendee_confirmed"]
+    assert "booking_confirmed" in [m.kind for m in emails_to("zoe@council.example")]  # still going ahead
+
+    # The whole booking cancelled before the booker's confirmation went out: they hear of the cancellation only.
+    services.cancel_booking(reference=booking.reference, actor=zoe, now=clock.now)
+    assert {m.kind for m in emails_to("zoe@council.example")} == {"booking_cancelled"}
