@@ -11,6 +11,7 @@ from werkzeug.routing import IntegerConverter
 from bookings.extensions import csrf, db, login_manager
 from bookings.site.logging import init_request_logging
 from bookings.site.page_cache import init_page_cache
+from bookings.site.text_guard import init_text_guard
 from config import BASE_DIR, DEV_SECRET_KEY, INSTANCE_DIR, Config, config_for
 
 
@@ -33,6 +34,7 @@ def create_app(config: str | type[Config] | None = None, **overrides: object) ->
     init_request_logging(app)  # first: its before_request hook must run ahead of the extensions'
     _init_extensions(app)
     init_page_cache(app)
+    init_text_guard(app)  # before any view or query: text PostgreSQL cannot hold stops here
     if hops := int(app.config.get("PROXY_FIX_HOPS") or 0):  # outermost: the cache keys on the real scheme and host
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -13,7 +13,8 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from bookings.api.auth import Unauthorised, authenticate_request
-from bookings.core.errors import DomainError, NotFound
+from bookings.core.errors import DomainError, NotFound, ValidationError
+from bookings.core.text import CONTROL_CHARACTER_MESSAGE, find_unsafe_text, json_may_hold_unsafe_text
 from bookings.extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -70,7 +71,12 @@ def _refuse_constant(name: str) -> Any:
 
 
 def json_object() -> dict[str, Any]:
-    """The request body as a JSON object: 415 if it is not JSON, 400 if malformed or not an object, 413 if too big."""
+    """The request body as a JSON object: 415 if it is not JSON, 400 if malformed or not an object, 413 if too big.
+
+    Text the database cannot hold is refused here, for every endpoint at once (`bookings.core.text`):
+    a lone surrogate (`"\\ud800"`) is not Unicode, so the body is malformed (400); a control character
+    other than tab, LF or CR is a field that is not valid (422, naming each field).
+    """
     if not request.is_json:
         raise UnsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'.")
     raw = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
@@ -82,4 +88,21 @@ def json_object() -> dict[str, Any]:
         raise DomainError("The request body is nested too deeply.", code="malformed_json")
     if not isinstance(body, dict):
         raise DomainError("The request body must be a JSON object.", code="not_an_object")
+    if json_may_hold_unsafe_text(raw):
+        _refuse_unsafe_text(body)
     return body
+
+
+def _refuse_unsafe_text(body: dict[str, Any]) -> None:
+    unsafe = find_unsafe_text(body)
+    if unsafe.has_lone_surrogate:
+        raise DomainError(
+            "The request body is not valid JSON: it has a lone surrogate (such as \\ud800), "
+            "which is not a Unicode character.",
+            code="malformed_json",
+        )
+    if unsafe:
+        raise ValidationError(
+            "Some text contains control characters: see errors.",
+            errors=dict.fromkeys(unsafe.control_character_paths, CONTROL_CHARACTER_MESSAGE),
+        )
