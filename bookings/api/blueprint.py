@@ -1,8 +1,9 @@
 """The /api/v1 blueprint: bearer-token authentication, JSON bodies and JSON errors.
 
 The app's error handlers already answer `{"error": code, "message": ...}` for
-every path under /api/; this blueprint adds what they cannot know: the
-WWW-Authenticate challenge on a 401 and the Allow header on a 405.
+every path under /api/ (a 405 with its Allow header); this blueprint adds
+what they cannot know: the WWW-Authenticate challenge on a 401, and JSON
+bodies read with the one rule for text (`core.text`).
 """
 
 from __future__ import annotations
@@ -51,18 +52,6 @@ def _unauthorised(error: Unauthorised):
 def _vary_on_authorization(response):
     # What an event looks like depends on who asks (admins see drafts).
     response.vary.add("Authorization")
-    return response
-
-
-@bp.after_app_request
-def _allow_header_on_405(response):
-    # A 405 is raised while routing, before any blueprint is chosen, so the app's
-    # handler answers it; put back the Allow header it leaves out.
-    exception = request.routing_exception
-    if response.status_code == 405 and request.path.startswith(bp.url_prefix or "") and exception is not None:
-        methods = getattr(exception, "valid_methods", None)
-        if methods:
-            response.headers["Allow"] = ", ".join(sorted(methods))
     return response
 
 

@@ -89,7 +89,9 @@ COMPONENTS: dict[str, Any] = {
         "EventUpdate": _event_input(create=False),
     },
     "responses": {
-        "BadRequest": _error_response("Malformed JSON, or the body is not a JSON object."),
+        "BadRequest": _error_response(
+            "Malformed JSON (a lone surrogate such as \\ud800 included), or the body is not a JSON object."
+        ),
         "Unauthorised": {
             **_error_response("No bearer token, or one that is not valid or revoked."),
             "headers": {"WWW-Authenticate": {"schema": {"type": "string"}, "description": 'Bearer realm="bookings"'}},
