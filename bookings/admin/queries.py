@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -17,8 +17,8 @@ from bookings.catalogue.models import Event, EventStatus
 from bookings.core.audit import AuditRecord
 from bookings.extensions import db
 from bookings.notifications.models import OutboxMessage, OutboxStatus
-from bookings.payments.models import Payment, PaymentProvider, PaymentState, Refund, RefundState
-from bookings.payments.services import payments_needing_attention
+from bookings.payments.models import DiscountCode, Payment, PaymentProvider, PaymentState, Refund, RefundState
+from bookings.payments.services import DiscountStatus, discount_status, payments_needing_attention
 from bookings.waitlist.places import live_offer_places
 from bookings.waitlist.services import waitlist_lengths
 
@@ -227,6 +227,30 @@ def bookings_page(*, text: str, event_id: int | None, status: str, payment_statu
     if payment_status in {s.value for s in PaymentStatus}:
         query = query.where(Booking.payment_status == payment_status)
     return paginate(query, page)
+
+
+@dataclass(frozen=True)
+class DiscountCodeRow:
+    discount: DiscountCode
+    event_title: str  # "" when the code is for any event
+    status: DiscountStatus
+
+
+def _discount_rows(codes: Sequence[DiscountCode], now: datetime) -> list[DiscountCodeRow]:
+    event_ids = {c.event_id for c in codes if c.event_id is not None}
+    titles = dict(db.session.execute(select(Event.id, Event.title).where(Event.id.in_(event_ids))).all())
+    return [DiscountCodeRow(c, titles.get(c.event_id or 0, ""), discount_status(c, now)) for c in codes]
+
+
+def discount_codes_page(*, now: datetime, page: int) -> Page[DiscountCodeRow]:
+    """Codes newest first, each with its event's title and its status at `now` (three queries)."""
+    codes = paginate(select(DiscountCode).order_by(DiscountCode.created_at.desc(), DiscountCode.id.desc()), page)
+    return replace(codes, items=_discount_rows(codes.items, now))
+
+
+def discount_code_row(discount_id: int, now: datetime) -> DiscountCodeRow | None:
+    discount = db.session.get(DiscountCode, discount_id)
+    return None if discount is None else _discount_rows([discount], now)[0]
 
 
 def event_choices() -> list[tuple[int, str]]:

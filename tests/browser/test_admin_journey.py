@@ -1,4 +1,5 @@
-"""The organiser console in Chromium: create and publish an event, watch its occupancy, check people in."""
+"""The organiser console in Chromium: create and publish an event, watch its occupancy, check people in; set up a
+discount code and end it early."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from playwright.sync_api import expect
 
 from bookings.core.clock import utcnow
 from tests.browser.steps import audit, confirm_free_booking, sign_in
-from tests.support.factories import make_admin, make_user
+from tests.support.factories import make_admin, make_event, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -80,4 +81,45 @@ def test_admin_creates_and_publishes_an_event_watches_occupancy_and_checks_peopl
     page.get_by_role("button", name=re.compile(r"^Mark as attended\W+Dana Whitfield$")).click()
     expect(page.get_by_role("button", name=re.compile(r"^Undo\W+the check-in of Dana Whitfield$"))).to_be_visible()
     expect(page.get_by_text("Attended", exact=True)).to_be_visible()
+    audit(page)
+
+
+def test_admin_creates_a_discount_code_for_an_event_and_ends_it_early(app, live_server, page):
+    base = live_server.url
+    admin = make_admin(name="Sam Patel")
+    make_event(title="Commissioning for outcomes")
+
+    sign_in(page, base, admin.email)
+    page.goto(f"{base}/admin/")
+    page.get_by_role("navigation", name="Organiser console").get_by_role("link", name="Discount codes").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Discount codes")
+    audit(page)
+
+    page.get_by_role("link", name="Create a discount code").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Create a discount code")
+    audit(page, "admin-discount-code-form")
+    page.get_by_role("button", name="Create the code").click()  # nothing filled in
+    expect(page.locator(".govuk-error-summary")).to_be_focused()
+    audit(page)
+
+    page.get_by_label("Code", exact=True).fill("nhs 25")
+    page.get_by_label("Percentage off", exact=True).fill("25")
+    page.get_by_label("Event", exact=True).select_option(label="Commissioning for outcomes")
+    page.get_by_label("Most times it can be used (optional)").fill("50")
+    page.get_by_role("button", name="Create the code").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("The discount code NHS25 has been created.")
+    row = page.get_by_role("row", name=re.compile(r"^NHS25"))
+    expect(row).to_contain_text("25% off")
+    expect(row).to_contain_text("Commissioning for outcomes")
+    expect(row).to_contain_text("0 of 50")
+    expect(row).to_contain_text("Active")
+    audit(page, "admin-discount-codes")
+
+    page.get_by_role("link", name="End the code NHS25").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("End the code early")
+    audit(page)
+    page.get_by_role("button", name="End the code NHS25").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("The discount code NHS25 has ended")
+    expect(row).to_contain_text("Ended")
+    expect(page.get_by_role("link", name="End the code NHS25")).to_have_count(0)
     audit(page)

@@ -21,6 +21,7 @@ from bookings.calendar.services import regenerate_feed_token
 from bookings.catalogue.models import Event, Question
 from bookings.extensions import db
 from bookings.notifications.models import OutboxMessage
+from bookings.payments import services as payment_services
 from bookings.payments.models import Document
 from bookings.waitlist.models import WaitlistEntry
 from bookings.waitlist.services import join_waitlist
@@ -45,6 +46,7 @@ class World:
     other_token: str
     admin_token: str
     owner_api_token_id: int
+    discount_id: int
     password: str = PASSWORD
 
 
@@ -113,6 +115,7 @@ def build_world(now: datetime) -> World:
         owner_api_token_id=db.session.scalars(select(ApiToken.id).where(ApiToken.user_id == owner.id)).one(),
         other_token=make_api_token(other),
         admin_token=make_api_token(admin),
+        discount_id=payment_services.create_discount_code(code="WALK10", percent=10, actor=admin, now=now).id,
     )
 
 

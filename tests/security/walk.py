@@ -57,6 +57,8 @@ def url_values(rule, world: World) -> dict[str, object]:
             values[name] = world.question_id
         elif name == "message_id":
             values[name] = world.message_id
+        elif name == "discount_id":
+            values[name] = world.discount_id
         elif name == "fmt":
             values[name] = "csv"
         elif name == "filename":

@@ -35,4 +35,4 @@ def optional_int(name: str) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) < 10 else None
 
 
-from bookings.admin.views import attendees, bookings, dashboard, events  # noqa: E402, F401  registers the routes
+from bookings.admin.views import attendees, bookings, dashboard, discounts, events  # noqa: E402, F401  registers the routes

@@ -10,7 +10,14 @@ database transaction is ever held open across a call to Stripe.
 from bookings.booking import hooks
 from bookings.payments.services.checkout import start_checkout
 from bookings.payments.services.common import PaymentUnavailable, order_for
-from bookings.payments.services.discounts import apply_discount_code, create_discount_code
+from bookings.payments.services.discounts import (
+    DiscountStatus,
+    apply_discount_code,
+    create_discount_code,
+    discount_code_errors,
+    discount_status,
+    end_discount_code,
+)
 from bookings.payments.services.invoices import confirmation_attachments, issue_invoice_for, mark_invoice_paid
 from bookings.payments.services.queries import find_document, payment_overview, payments_needing_attention
 from bookings.payments.services.refunds import (
@@ -29,9 +36,13 @@ hooks.provide_attachments("payments", confirmation_attachments)
 hooks.provide_amount_due("payments", lambda booking: order_for(booking).total_pence)  # discount and VAT included
 
 __all__ = [
+    "DiscountStatus",
     "PaymentUnavailable",
     "apply_discount_code",
     "create_discount_code",
+    "discount_code_errors",
+    "discount_status",
+    "end_discount_code",
     "expire_checkouts",
     "find_document",
     "handle_stripe_event",

@@ -13,6 +13,7 @@ from flask import url_for
 from bookings.booking.inputs import AttendeeInput
 from bookings.catalogue.models import Event
 from bookings.extensions import db
+from bookings.payments import services as payment_services
 from bookings.waitlist import services as waitlist_services
 from tests.conftest import login_as
 from tests.integration.admin.support import add_question, book, failed_email
@@ -42,6 +43,9 @@ def _objects(now) -> dict[str, object]:
         "entry_id": entry.id,
         "message_id": failed_email(now=now).id,
         "question_id": add_question(db.session.get(Event, event.id)).id,
+        "discount_id": payment_services.create_discount_code(
+            code=f"WALK{event.id}", percent=10, event_id=event.id, actor=make_admin(), now=now
+        ).id,
         "fmt": "csv",
     }
 
@@ -69,6 +73,7 @@ def test_the_walk_covers_every_console_rule(app):
 
     assert len(rules) >= KNOWN_MINIMUM_RULES
     assert any(r.endpoint == "admin.dashboard" for r in rules)
+    assert any(r.endpoint == "admin.end_discount_code" for r in rules)
     assert any(r.endpoint.startswith("waitlist.admin") for r in rules)
 
 

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from bookings.booking.inputs import AttendeeInput
+from bookings.payments import services as payment_services
 from tests.integration.admin.support import book, failed_email
 from tests.support.browser import axe_check
 from tests.support.factories import PASSWORD, make_admin, make_event
@@ -59,6 +60,9 @@ def test_check_in_on_a_320px_phone(live_server, page, event):
 
 def test_console_pages_have_no_wcag_violations(live_server, page, event):
     base = live_server.url
+    discount = payment_services.create_discount_code(
+        code="NHS25", percent=25, event_id=event.id, max_uses=50, actor=make_admin(), now=datetime.now(UTC)
+    )
     _sign_in_to(page, f"{base}/admin/")
     paths = [
         "/admin/",
@@ -72,6 +76,9 @@ def test_console_pages_have_no_wcag_violations(live_server, page, event):
         f"/admin/events/{event.id}/attendees",
         f"/admin/events/{event.id}/sign-in-sheet",
         "/admin/bookings",
+        "/admin/discount-codes",
+        "/admin/discount-codes/new",
+        f"/admin/discount-codes/{discount.id}/end",
         "/admin/audit",
     ]
     found = {}

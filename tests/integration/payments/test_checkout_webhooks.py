@@ -26,7 +26,7 @@ from tests.integration.payments.support import (
     post_event,
     reload,
 )
-from tests.support.factories import make_user
+from tests.support.factories import make_admin
 
 
 def count(model, *where) -> int:
@@ -228,7 +228,7 @@ def test_deliveries_out_of_order_leave_the_paid_booking_confirmed(stripe_app, cl
     booking = held_booking(paid_event(), real_clock.now)
     checkout(booking, real_clock.now)
     old_session = payment_of(booking).checkout_session_id
-    create_discount_code(code="TENOFF", percent=10, actor=make_user(), now=real_clock.now)
+    create_discount_code(code="TENOFF", percent=10, actor=make_admin(), now=real_clock.now)
     services.apply_discount_code(reference=booking.reference, code="tenoff", actor=booking.booker, now=real_clock.now)
     checkout(booking, real_clock.now)
     new_session = payment_of(booking).checkout_session_id
@@ -254,7 +254,7 @@ def test_a_checkout_paid_at_the_price_before_a_discount_is_refunded_and_the_plac
     booking = held_booking(paid_event(), real_clock.now)
     checkout(booking, real_clock.now)
     old_session = payment_of(booking).checkout_session_id
-    create_discount_code(code="TENOFF", percent=10, actor=make_user(), now=real_clock.now)
+    create_discount_code(code="TENOFF", percent=10, actor=make_admin(), now=real_clock.now)
     services.apply_discount_code(reference=booking.reference, code="tenoff", actor=booking.booker, now=real_clock.now)
     checkout(booking, real_clock.now)
     new_session = payment_of(booking).checkout_session_id
