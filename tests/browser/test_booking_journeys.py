@@ -73,6 +73,13 @@ def test_sign_up_find_a_course_book_two_places_and_pay_by_invoice(app, live_serv
     find_event(page, base, "Data protection for managers", check=True)
     reference = book_places(page, 2, rate="Public sector: £95.00")
     audit(page, "attendees")
+    # The hold's countdown (app.js): minutes and seconds for a 30-minute hold, words for a long one.
+    expect(page.locator("[data-countdown]")).to_have_text(re.compile(r"^(29|30):[0-5]\d$"))
+    said = page.evaluate(
+        "async () => { const {timeLeft} = await import('/static/js/app.js');"
+        " return [59, 3599, 3600, 12060, 86400 * 2 + 3600 * 4 + 59].map(timeLeft); }"
+    )
+    assert said == ["0:59", "59:59", "1 hour 0 minutes", "3 hours 21 minutes", "2 days 4 hours"]
 
     # The booker is offered as the first attendee; the second place is left without a name.
     expect(page.locator("#attendees-0-name")).to_have_value("Priya Shah")
