@@ -6,6 +6,7 @@ import icalendar
 
 from bookings.booking import services
 from bookings.catalogue import services as catalogue_services
+from bookings.extensions import db
 from bookings.notifications.outbox import render_deferred
 from tests.integration.booking.test_substitution import book_for, emails_to
 from tests.support.factories import make_admin, make_event, make_user
@@ -21,6 +22,9 @@ def test_an_attendee_whose_place_is_cancelled_is_told_and_their_invite_withdrawn
     booking = book_for(zoe, make_event(), clock.now, "zoe@council.example", "sam@council.example")
     render_deferred(clock.now)  # the confirmations, with their invites
     (invite,) = emails_to("sam@council.example")
+    invited = _uids(invite)
+    invite.status = "sent"  # as the mail process would have by now (a message not yet sent is taken back)
+    db.session.commit()
 
     services.cancel_booking(
         reference=booking.reference, actor=zoe, now=clock.advance(hours=1), attendee_ids=[booking.attendees[1].id]
@@ -30,7 +34,7 @@ def test_an_attendee_whose_place_is_cancelled_is_told_and_their_invite_withdrawn
     assert notice.subject.endswith("has been cancelled") and "booked for you by Zoë Booker" in notice.text_body
     cancel = icalendar.Calendar.from_ical(notice.attachments[0]["content"])
     assert str(cancel["METHOD"]) == "CANCEL"
-    assert _uids(notice) == _uids(invite)
+    assert _uids(notice) == invited
     # The booker, still going, hears about the booking only.
     assert [m.kind for m in emails_to("zoe@council.example") if m.kind.endswith("cancelled")] == ["booking_cancelled"]
 
