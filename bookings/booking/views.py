@@ -272,19 +272,25 @@ def substitute(reference: str, attendee_id: int):
     if attendee is None:
         abort(404)
     errors: dict[str, str] = {}
-    values = {"name": "", "email": ""}
+    values = {"organisation": attendee.organisation}  # colleagues usually share it
     if request.method == "POST":
-        values = {"name": request.form.get("name", ""), "email": request.form.get("email", "")}
+        values = dict(request.form)
+        questions = booking.event.questions
+        details = AttendeeInput(
+            **{f: request.form.get(f, "") for f in ATTENDEE_FIELDS},
+            answers={str(q.id): request.form.get(f"q{q.id}", "") for q in questions},
+        )
         try:
             services.substitute_attendee(
                 reference=booking.reference,
                 attendee_id=attendee.id,
-                name=values["name"],
-                email=values["email"],
+                name=details.name,
+                email=details.email,
                 actor=current_user,
                 now=utcnow(),
+                details=details,
             )
-            flash(f"The place now belongs to {values['name'].strip()}. We have emailed them.", "success")
+            flash(f"The place now belongs to {details.name.strip()}. We have emailed them.", "success")
             return redirect(url_for("booking.detail", reference=booking.reference))
         except ValidationError as error:
             errors = {k.removeprefix("substitute-"): v for k, v in (error.errors or {"name": error.message}).items()}

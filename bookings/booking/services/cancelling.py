@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -133,12 +134,22 @@ def queue_cancellation_emails(booking: Booking, cancelled: list[Attendee], now: 
 
 @transactional
 def substitute_attendee(
-    *, reference: str, attendee_id: int, name: str, email: str, actor: User, now: datetime
+    *,
+    reference: str,
+    attendee_id: int,
+    name: str,
+    email: str,
+    actor: User,
+    now: datetime,
+    details: AttendeeInput | None = None,
 ) -> Attendee:
     """Give a place to a colleague before the substitution cut-off; the person replaced is told.
 
-    Once the attendee has been checked in only an admin may substitute them (the check-in is cleared:
-    the new person has not arrived). Raises NotFound, ValidationError, CutoffPassed, Conflict (`checked_in`)."""
+    `details`: the new person's organisation, job title, needs and answers to the event's questions
+    (the web form asks for them all, and required questions must be answered); without it only the
+    name and email change, the organisation stays and the rest is cleared. Once the attendee has been
+    checked in only an admin may substitute them (the check-in is cleared: the new person has not
+    arrived). Raises NotFound, ValidationError, CutoffPassed, Conflict (`checked_in`)."""
     booking = locked_booking(reference, actor)
     check_can_substitute(booking, now, is_admin=actor.is_admin)
     attendee = next((a for a in booking.active_attendees if a.id == attendee_id), None)
@@ -151,8 +162,11 @@ def substitute_attendee(
             " someone else. Contact the organiser.",
             code="checked_in",
         )
-    person = AttendeeInput(name=name, email=email)
-    errors = validate_attendee(person, [], "substitute")
+    if details is None:
+        person = AttendeeInput(name=name, email=email, organisation=attendee.organisation)
+    else:
+        person = replace(details, name=name, email=email)
+    errors = validate_attendee(person, booking.event.questions if details is not None else [], "substitute")
     if errors:
         raise ValidationError("Check the new attendee's details.", errors=errors)
     previous = {
@@ -160,13 +174,14 @@ def substitute_attendee(
         "email": attendee.email,
         "checked_in_at": attendee.checked_in_at.isoformat() if attendee.checked_in_at else None,
     }
+    # Requirements, answers and attendance belonged to the person who is no longer coming.
     attendee.name = person.name
     attendee.email = person.email
-    # Requirements, answers and attendance belonged to the person who is no longer coming.
-    attendee.dietary_needs = ""
-    attendee.access_needs = ""
-    attendee.job_title = ""
-    attendee.answers = {}
+    attendee.organisation = person.organisation
+    attendee.job_title = person.job_title
+    attendee.dietary_needs = person.dietary_needs
+    attendee.access_needs = person.access_needs
+    attendee.answers = person.answers
     attendee.checked_in_at = None
     audit.record(
         "attendee.substituted",
