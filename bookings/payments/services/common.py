@@ -199,6 +199,31 @@ def release_discount(booking: Booking, now: datetime) -> None:
     )
 
 
+def restore_discount(booking: Booking) -> bool:
+    """Take back the code's use given back when the booking expired: a payment made with it arrived late.
+
+    The booker paid the discounted price, so the code is honoured even if its uses have since run
+    out. Returns whether a discount was restored (then `order_for` prices the booking with it again).
+    """
+    if live_redemption(booking.id) is not None:
+        return False
+    redemption = db.session.scalars(
+        select(DiscountRedemption)
+        .where(DiscountRedemption.booking_id == booking.id, DiscountRedemption.released_at.is_not(None))
+        .order_by(DiscountRedemption.id.desc())
+        .limit(1)
+    ).first()
+    if redemption is None:
+        return False
+    redemption.released_at = None
+    from bookings.payments.models import DiscountCode
+
+    db.session.execute(
+        update(DiscountCode).where(DiscountCode.id == redemption.discount_code_id).values(uses=DiscountCode.uses + 1)
+    )
+    return True
+
+
 def release_hold(booking: Booking, now: datetime, why: str) -> None:
     """End a held booking whose checkout ended unpaid, and pass its places on. The event is locked."""
     from bookings import capacity

@@ -61,7 +61,7 @@ def on_invoice_credited(booking: Booking, now: datetime) -> None:
 
     When every place is cancelled nothing is owed: the invoice's payment is
     cancelled and the booking's payment status becomes `credited`. A paid
-    invoice is left as it is (money back is settled by hand, as docs/payments.md says).
+    invoice is left as it is (money back is the finance team's, as docs/payments.md says).
     """
     payment = latest_payment(booking.id, PaymentProvider.INVOICE, PaymentState.PENDING)
     if payment is None or booking.payment_status != PaymentStatus.INVOICED.value:

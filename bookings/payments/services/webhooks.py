@@ -40,6 +40,7 @@ from bookings.payments.services.common import (
     order_for,
     refresh_refund_totals,
     release_hold,
+    restore_discount,
     take_new_refund_ids,
 )
 
@@ -154,6 +155,7 @@ def _on_session_paid(session: dict[str, Any], now: datetime, *, async_event: boo
 def settle_payment(payment: Payment, session: dict[str, Any], now: datetime) -> str:
     """Money has arrived: confirm the booking if it can still take it, otherwise refund it (rule 3)."""
     booking = payment.booking
+    planned_pence = payment.amount_pence  # what the checkout was opened for
     payment.status = PaymentState.SUCCEEDED.value
     payment.paid_at = now
     payment.is_expiry_due = False
@@ -171,9 +173,10 @@ def settle_payment(payment: Payment, session: dict[str, Any], now: datetime) -> 
         amount_pence=payment.amount_pence,
     )
     awaiting = booking.is_held or booking.status == BookingStatus.EXPIRED.value
-    if awaiting and payment.amount_pence != order_for(booking).total_pence:
+    if booking.is_held and planned_pence != order_for(booking).total_pence:
         # A checkout opened at an older price (a discount code came after it): the places stay held
-        # for the checkout at the current price, and this money goes back.
+        # for the checkout at the current price, and this money goes back. Only while the booking is
+        # held: once it has expired its discount is given back, and a late payment is judged by places.
         reason, why = "price_changed", "the price of the booking changed after that payment page was opened"
     elif awaiting and (booking.is_hold_live(now) or refit_expired_hold(booking, now)):
         for other in db.session.scalars(
@@ -183,6 +186,8 @@ def settle_payment(payment: Payment, session: dict[str, Any], now: datetime) -> 
         ):
             other.status = PaymentState.SUPERSEDED.value
             other.is_expiry_due = bool(other.checkout_session_id)
+        if planned_pence != order_for(booking).total_pence:
+            restore_discount(booking)  # its expiry gave the code back; the payment was made with it
         mark_confirmed(booking, method=PaymentMethod.CARD, actor_id=None, now=now)
         issue_document(DocumentKind.RECEIPT, booking, order_for(booking), now, payment=payment)
         return "confirmed"

@@ -15,7 +15,15 @@ from bookings.core.audit import AuditRecord
 from bookings.extensions import db
 from bookings.notifications.models import OutboxMessage
 from bookings.payments import services
-from bookings.payments.models import Document, Payment, PaymentState, ProcessedWebhookEvent, Refund, RefundState
+from bookings.payments.models import (
+    DiscountCode,
+    Document,
+    Payment,
+    PaymentState,
+    ProcessedWebhookEvent,
+    Refund,
+    RefundState,
+)
 from tests.integration.payments.support import (
     checkout,
     events_of,
@@ -171,6 +179,32 @@ def test_payment_after_hold_expiry_confirms_when_places_remain(stripe_app, clien
     assert booking.payment_status == PaymentStatus.PAID.value
     event = db.session.get(Event, booking.event_id)
     assert capacity.availability(event, later).places_left == 3
+
+
+def test_a_discounted_payment_after_the_hold_expired_still_confirms_when_places_remain(
+    stripe_app, client, fake_stripe, real_clock
+):
+    from bookings.payments.services import create_discount_code, expire_checkouts
+
+    booking = held_booking(paid_event(capacity=5), real_clock.now)
+    create_discount_code(code="TENOFF", percent=10, actor=make_admin(), now=real_clock.now)
+    services.apply_discount_code(reference=booking.reference, code="tenoff", actor=booking.booker, now=real_clock.now)
+    checkout(booking, real_clock.now)  # £108
+    session_id = payment_of(booking).checkout_session_id
+    later = real_clock.advance(minutes=45)
+    booking_services.expire_holds(later)
+    expire_checkouts(later)  # the sweep gives the expired booking's discount back
+    fake_stripe.pay(session_id)  # a late webhook, or an asynchronous payment settling
+
+    response = post_event(client, fake_stripe, events_of(fake_stripe, "checkout.session.completed")[0])
+
+    assert response.json["outcome"] == "confirmed"
+    assert reload(booking).status == BookingStatus.CONFIRMED.value
+    assert payment_of(booking).amount_pence == 10800
+    # The code's use, given back at expiry, is taken again, so the receipt shows what was paid.
+    [receipt] = db.session.scalars(select(Document).where(Document.kind == "receipt")).all()
+    assert receipt.gross_pence == 10800
+    assert db.session.scalar(select(DiscountCode.uses).where(DiscountCode.code == "TENOFF")) == 1
 
 
 def test_payment_after_hold_expiry_with_places_gone_is_refunded_and_shown_to_admins(
