@@ -7,6 +7,7 @@ import os
 import ssl
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -300,3 +301,88 @@ def test_sweeps_on_several_hosts_at_once_send_each_reminder_once(database_url, s
     assert sorted(m["To"] for m in reminders) == sorted(expected)
     confirmations = [m for m in smtp_server.messages if not m["Subject"].startswith("Reminder:")]
     assert len(confirmations) == len({m["Message-ID"] for m in confirmations}) == 24
+
+
+# --- places cancelled and given away while senders run ---------------------------------------------------------------
+
+# A sender in its own process that runs delivery over and over (as the mail timer does, without the start-up
+# time of a `flask` process between runs) until the file named by its argument exists.
+_SENDER = """
+import os, sys, time
+from wsgi import app
+from bookings.core.clock import utcnow
+from bookings.notifications.outbox import deliver_pending
+with app.app_context():
+    while not os.path.exists(sys.argv[1]):
+        deliver_pending(utcnow())
+        time.sleep(0.005)
+    print("done")
+"""
+
+
+def test_confirmations_taken_back_while_senders_run_are_never_delivered(app, database_url, smtp_server, tmp_path):
+    """Rule 7 with `withdraw_unsent` racing the senders: whatever the interleaving, a message is delivered at most
+    once, only if its row still exists (a withdrawn one never goes), and nothing is left half-sent."""
+    from bookings.booking import services
+    from bookings.booking.inputs import AttendeeInput
+    from bookings.booking.models import PaymentMethod
+    from tests.support.factories import make_event, make_user
+
+    booker = make_user(email="booker@council.example")
+    event = make_event(capacity=500)
+    stop = tmp_path / "stop"
+    environment = {
+        **os.environ,
+        "BOOKINGS_ENV": "development",
+        "SECRET_KEY": "x" * 40,
+        "DATABASE_URL": database_url,
+        "MAIL_SERVER": smtp_server.host,
+        "MAIL_PORT": str(smtp_server.port),
+        "MAIL_USE_TLS": "false",
+        "MAIL_USERNAME": "",
+    }
+    senders = [
+        subprocess.Popen(
+            [sys.executable, "-c", _SENDER, str(stop)],
+            cwd=ROOT,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    time.sleep(2)  # both senders started and running
+    cancelled = []
+    for n in range(40):
+        now = datetime.now(UTC)
+        people = [AttendeeInput(name=f"P{n} {x}", email=f"p{n}{x}@council.example") for x in "abc"]
+        booking = services.book_places(
+            event_id=event.id, booker=booker, ticket_type_id=None, people=people, method=PaymentMethod.FREE, now=now
+        )
+        a, b, _ = booking.attendees
+        time.sleep(0.01 * (n % 8))  # sometimes before the senders reach the confirmations, sometimes after
+        services.cancel_booking(reference=booking.reference, actor=booker, now=now, attendee_ids=[a.id])
+        services.substitute_attendee(
+            reference=booking.reference,
+            attendee_id=b.id,
+            name="Sub",
+            email=f"s{n}@council.example",
+            actor=booker,
+            now=now,
+        )
+        cancelled.append(f"p{n}a@council.example")
+    stop.touch()
+    for sender in senders:
+        out, err = sender.communicate(timeout=120)
+        assert sender.returncode == 0 and out.strip() == "done", err
+    deliver_pending(datetime.now(UTC) + timedelta(minutes=1))  # whatever the last run left due
+
+    db.session.expire_all()
+    rows = {m.message_key: m for m in db.session.scalars(select(OutboxMessage))}
+    delivered = _keys(smtp_server)
+    assert len(delivered) == len(set(delivered))  # each at most once
+    assert set(delivered) <= set(rows)  # a withdrawn (deleted) message never went out
+    assert {m.status for m in rows.values()} == {OutboxStatus.SENT.value}  # none left unrendered or sending
+    told = [m.to_address for m in rows.values() if m.kind == "place_cancelled"]
+    assert sorted(told) == sorted(cancelled)
