@@ -164,6 +164,8 @@ INVALID_BODIES = [
     (_session(starts_at="0001-01-01T00:00:00+01:00"), "sessions[0].starts_at"),
     (_with(tittle="typo"), "tittle"),
     (_with(places_left=3), "places_left"),
+    (_with(questions=[{"label": "Employee number", "kind": "text"}]), "questions"),  # read-only: asked in the console
+    (_with(waitlist_length=0), "waitlist_length"),
 ]
 
 

@@ -25,6 +25,7 @@ from bookings.booking.rules import (
 from bookings.booking.services.common import (
     locked_booking,
 )
+from bookings.booking.services.holding import write_person
 from bookings.core import audit
 from bookings.core.db import transactional
 from bookings.core.errors import Conflict, NotFound, ValidationError
@@ -102,19 +103,7 @@ def queue_cancellation_emails(booking: Booking, cancelled: list[Attendee], now: 
         if not address or address in (booker_email, *still_going, *told):
             continue
         told.add(address)
-        withdraw_unsent(booking_reference=booking.reference, to=attendee.email, kinds=("attendee_confirmed",))
-        queue_email(
-            "place_cancelled",
-            to=attendee.email,
-            subject=f"Your place at {event.title} has been cancelled",
-            now=now,
-            attachments=hooks.attachments_for(booking, "cancelled"),
-            booking_reference=booking.reference,
-            event_id=event.id,
-            booking=booking,
-            event=event,
-            name=attendee.name,
-        )
+        _tell_of_lost_place(booking, "place_cancelled", "has been cancelled", attendee.name, attendee.email, now)
     if booking.booker is not None:
         if booking.is_cancelled:
             withdraw_unsent(booking_reference=booking.reference, to=booking.booker.email, kinds=("booking_confirmed",))
@@ -175,13 +164,7 @@ def substitute_attendee(
         "checked_in_at": attendee.checked_in_at.isoformat() if attendee.checked_in_at else None,
     }
     # Requirements, answers and attendance belonged to the person who is no longer coming.
-    attendee.name = person.name
-    attendee.email = person.email
-    attendee.organisation = person.organisation
-    attendee.job_title = person.job_title
-    attendee.dietary_needs = person.dietary_needs
-    attendee.access_needs = person.access_needs
-    attendee.answers = person.answers
+    write_person(attendee, person)
     attendee.checked_in_at = None
     audit.record(
         "attendee.substituted",
@@ -225,12 +208,18 @@ def _release_place(booking: Booking, attendee: Attendee, name: str, email: str, 
         db.session.add(ReplacedPlace(attendee_id=attendee.id, user_id=user_id, replaced_at=now))
     if any(a.email == email for a in booking.active_attendees):
         return
-    # A confirmation not yet sent would now greet the substitute at this address: it is taken back.
+    _tell_of_lost_place(booking, "attendee_substituted", "has been given to someone else", name, email, now)
+
+
+def _tell_of_lost_place(booking: Booking, kind: str, what: str, name: str, email: str, now: datetime) -> None:
+    """Email someone their place is gone, with the booking's METHOD:CANCEL (the UIDs of the invite they were
+    sent). A confirmation to them not yet sent is taken back: rendered now, it would greet the wrong person
+    or arrive after this news."""
     withdraw_unsent(booking_reference=booking.reference, to=email, kinds=("attendee_confirmed",))
     queue_email(
-        "attendee_substituted",
+        kind,
         to=email,
-        subject=f"Your place at {booking.event.title} has been given to someone else",
+        subject=f"Your place at {booking.event.title} {what}",
         now=now,
         attachments=hooks.attachments_for(booking, "cancelled"),
         booking_reference=booking.reference,
@@ -238,4 +227,5 @@ def _release_place(booking: Booking, attendee: Attendee, name: str, email: str, 
         booking=booking,
         event=booking.event,
         name=name,
+        what=what,
     )

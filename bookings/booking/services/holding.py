@@ -9,6 +9,7 @@ from bookings import capacity
 from bookings.accounts.models import User
 from bookings.booking.inputs import AttendeeInput, validate_attendee
 from bookings.booking.models import (
+    Attendee,
     Booking,
     BookingStatus,
 )
@@ -84,14 +85,19 @@ def apply_attendee_details(booking: Booking, people: list[AttendeeInput], *, val
     if errors:
         raise ValidationError("Check the attendee details.", errors=errors)
     for attendee, person in zip(active, people, strict=True):
-        attendee.name = person.name
-        attendee.email = person.email
-        attendee.organisation = person.organisation
-        attendee.job_title = person.job_title
-        attendee.dietary_needs = person.dietary_needs
-        attendee.access_needs = person.access_needs
-        attendee.answers = person.answers
+        write_person(attendee, person)
     booking.is_details_complete = True
+
+
+def write_person(attendee: Attendee, person: AttendeeInput) -> None:
+    """One person's (validated) details onto a place: the attendee page, the API and a substitution."""
+    attendee.name = person.name
+    attendee.email = person.email
+    attendee.organisation = person.organisation
+    attendee.job_title = person.job_title
+    attendee.dietary_needs = person.dietary_needs
+    attendee.access_needs = person.access_needs
+    attendee.answers = person.answers
 
 
 @transactional

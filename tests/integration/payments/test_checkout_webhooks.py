@@ -47,6 +47,12 @@ def emails_to(address: str, template_subject: str) -> int:
     return count(OutboxMessage, OutboxMessage.to_address == address, OutboxMessage.subject.contains(template_subject))
 
 
+def ten_percent_off(booking, now) -> None:
+    """A 10 % code (TENOFF), made by an admin and applied to the held booking by its booker."""
+    services.create_discount_code(code="TENOFF", percent=10, actor=make_admin(), now=now)
+    services.apply_discount_code(reference=booking.reference, code="tenoff", actor=booking.booker, now=now)
+
+
 def test_paid_checkout_confirms_booking_through_signed_webhook(stripe_app, client, fake_stripe, real_clock):
     booking = held_booking(paid_event(), real_clock.now, places=2)
     url = checkout(booking, real_clock.now)
@@ -184,11 +190,10 @@ def test_payment_after_hold_expiry_confirms_when_places_remain(stripe_app, clien
 def test_a_discounted_payment_after_the_hold_expired_still_confirms_when_places_remain(
     stripe_app, client, fake_stripe, real_clock
 ):
-    from bookings.payments.services import create_discount_code, expire_checkouts
+    from bookings.payments.services import expire_checkouts
 
     booking = held_booking(paid_event(capacity=5), real_clock.now)
-    create_discount_code(code="TENOFF", percent=10, actor=make_admin(), now=real_clock.now)
-    services.apply_discount_code(reference=booking.reference, code="tenoff", actor=booking.booker, now=real_clock.now)
+    ten_percent_off(booking, real_clock.now)
     checkout(booking, real_clock.now)  # £108
     session_id = payment_of(booking).checkout_session_id
     later = real_clock.advance(minutes=45)
@@ -257,13 +262,12 @@ def test_expired_checkout_releases_the_hold(stripe_app, client, fake_stripe, rea
 
 @pytest.mark.parametrize("order", ["completed first", "expired first"])
 def test_deliveries_out_of_order_leave_the_paid_booking_confirmed(stripe_app, client, fake_stripe, real_clock, order):
-    from bookings.payments.services import create_discount_code, expire_checkouts
+    from bookings.payments.services import expire_checkouts
 
     booking = held_booking(paid_event(), real_clock.now)
     checkout(booking, real_clock.now)
     old_session = payment_of(booking).checkout_session_id
-    create_discount_code(code="TENOFF", percent=10, actor=make_admin(), now=real_clock.now)
-    services.apply_discount_code(reference=booking.reference, code="tenoff", actor=booking.booker, now=real_clock.now)
+    ten_percent_off(booking, real_clock.now)
     checkout(booking, real_clock.now)
     new_session = payment_of(booking).checkout_session_id
     assert new_session != old_session
@@ -283,13 +287,10 @@ def test_deliveries_out_of_order_leave_the_paid_booking_confirmed(stripe_app, cl
 def test_a_checkout_paid_at_the_price_before_a_discount_is_refunded_and_the_places_stay_held(
     stripe_app, client, fake_stripe, real_clock
 ):
-    from bookings.payments.services import create_discount_code
-
     booking = held_booking(paid_event(), real_clock.now)
     checkout(booking, real_clock.now)
     old_session = payment_of(booking).checkout_session_id
-    create_discount_code(code="TENOFF", percent=10, actor=make_admin(), now=real_clock.now)
-    services.apply_discount_code(reference=booking.reference, code="tenoff", actor=booking.booker, now=real_clock.now)
+    ten_percent_off(booking, real_clock.now)
     checkout(booking, real_clock.now)
     new_session = payment_of(booking).checkout_session_id
     fake_stripe.pay(old_session)  # before the sweep has expired it at Stripe: £120, not £108
