@@ -102,7 +102,7 @@ def _rush_runs(results: dict) -> str:
     """'PostgreSQL free 77.0, 98.5, 103.1; ...' for the results that kept their runs."""
     parts = []
     for db_key, data in results["databases"].items():
-        for key, label in (("rush_free", "free"), ("rush_card", "card")):
+        for key, label in (("rush_free", "free"), ("rush_card", "card"), ("rush_floor", "floor")):
             runs = (data.get(key) or {}).get("runs")
             if runs:
                 parts.append(f"{DB_NAMES[db_key]} {label} " + ", ".join(_f(r["attempted_per_s"], 1) for r in runs))
@@ -124,6 +124,37 @@ def _rush_rows(results: dict, key: str) -> list[str]:
             f"| {check.get('overbooked', '-')} | {_pct(rush['attempted_per_s'] / ceiling)} |"
         )
     return rows
+
+
+def _floor_lines(results: dict) -> list[str]:
+    """The floor's table: the app's own statements without the ORM, rushed the same way."""
+    ceiling = _ceiling_rps(results, 32)
+    rows = []
+    for db_key, data in results["databases"].items():
+        floor, app = data.get("rush_floor"), data.get("rush_free")
+        if not floor or not app:
+            continue
+        rows.append(
+            f"| {DB_NAMES[db_key]} | {_f(floor['attempted_per_s'], 1)} | {_f(floor['p50_ms'])} | {_f(floor['p99_ms'])} "
+            f"| {', '.join(f'{n} x {s}' for s, n in sorted(floor['statuses'].items()))} | {floor['errors']} "
+            f"| {floor['check']['overbooked']} | {_pct(floor['attempted_per_s'] / ceiling)} "
+            f"| {_pct(app['attempted_per_s'] / floor['attempted_per_s'])} |"
+        )
+    if not rows:
+        return []
+    return [
+        "",
+        "The floor: the same rush against `bench/floor.py`, a bare Flask view that sends the app's own statements "
+        "for a free booking and a sold-out 409 (the same reads, the same rows written, the same locks and "
+        "commits; `tests/infra/test_bench_floor.py` holds it to the app's count) on a bare DB-API connection, "
+        "with no ORM and no application code. It is what this design's SQL costs on this machine under the "
+        "same gunicorn settings: the most any implementation of these statements in Flask could reach.",
+        "",
+        "| database | attempted/s | p50 ms | p99 ms | answers | errors | overbooked | attempted / ceiling "
+        "| the app / the floor |",
+        "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |",
+        *rows,
+    ]
 
 
 def markdown(results: dict) -> str:
@@ -211,6 +242,7 @@ def markdown(results: dict) -> str:
         ]
     else:
         lines += ["", "The card rush (hold plus Checkout Session against the fake Stripe) is not measured yet."]
+    lines += _floor_lines(results)
     runs = _rush_runs(results)
     if runs:
         lines += ["", f"Attempted/s of every run: {runs}."]
@@ -336,6 +368,13 @@ def verdicts(results: dict) -> list[str]:
             f"target 20 %); errors {rush['errors']} ({'met' if rush['errors'] == 0 else 'NOT met'}); "
             f"overbooked {rush['check']['overbooked']} ({'met' if rush['check']['overbooked'] == 0 else 'NOT met'})."
         )
+        floor = data.get("rush_floor")
+        if floor:
+            out.append(
+                f"- {name} floor (the same statements without the ORM): "
+                f"{_pct(floor['attempted_per_s'] / c32)} of the ceiling; the app reaches "
+                f"{_pct(rush['attempted_per_s'] / floor['attempted_per_s'])} of the floor."
+            )
         worst = min(
             data["reads"][s][f"{p}@c{c}"]["rps"] / (c8 if c == 8 else c32)
             for s in results["scales"]

@@ -200,6 +200,7 @@ def bench_database(kind: str) -> dict:
         app = make_app(url)
         with app.app_context():
             rushes = {payment: rush.seed_rush(payment) for payment in ("free", "card")}
+            rushes["floor"] = rush.seed_rush("free", prefix="bench-floor")
             ((reader_id, _),) = seed.ensure_users(1, prefix="bench-reader")
             t0 = time.perf_counter()
             catalogue = seed.add_events(SCALES[0][1])
@@ -213,6 +214,11 @@ def bench_database(kind: str) -> dict:
         }
         # Signed in, nothing comes from the public page cache: every request builds the page.
         headers = {"catalogue_signed_in": {"Cookie": signed_in_cookie(app, reader_id)}}
+        # The floor first, on the same data: the app's statements without the ORM (bench/floor.py).
+        with gunicorn("bench.floor:app", app_env(url, {"FLOOR_DATABASE_URL": url})) as (base, _pid):
+            log(f"{kind}: rush (free) on the floor, the same statements on bare {kind} in a bare Flask view")
+            out["rush_floor"] = r = rush.measure(base, app, rushes["floor"])
+            log(f"  {r['attempted_per_s']:.1f} attempted/s, statuses {r['statuses']}, {r['check']}")
         stripe = fake_stripe()
         stripe_env = {k: v for k, v in stripe.app_config().items()} if stripe else {}
         with gunicorn("wsgi:app", app_env(url, stripe_env)) as (base, pid):

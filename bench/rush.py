@@ -33,10 +33,10 @@ class RushData:
     warm_up_tokens: list[str]
 
 
-def seed_rush(payment: str, rounds: int = RUSH_ROUNDS) -> RushData:
+def seed_rush(payment: str, rounds: int = RUSH_ROUNDS, *, prefix: str | None = None) -> RushData:
     """The rushers (an account and API token each) and the event of each run, and the same for the warm-up."""
     price = CARD_PRICE_PENCE if payment == "card" else 0
-    prefix = f"bench-{payment}"
+    prefix = prefix or f"bench-{payment}"
     runs = []
     for run in range(rounds):
         tokens = [t for _, t in seed.ensure_users(RUSH_REQUESTS, prefix=f"{prefix}-{run}", with_tokens=True)]
