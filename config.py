@@ -73,6 +73,9 @@ class Config:
 
     # Stripe.
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+    # Checkout is a redirect to Stripe's hosted page, so no page here needs it; kept for clients and
+    # tools that read the keys from one place (issue "Payments" names it).
+    STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
 
@@ -110,9 +113,10 @@ class Config:
 
     # Public page cache (bookings/site/page_cache.py): whole answers for visitors who are not signed in.
     # At most this many seconds old (0 turns the cache off); each process rechecks the database's change
-    # counter at most once per PUBLIC_CACHE_RECHECK_SECONDS; memory per process is bounded by the last.
+    # counter at most once per PUBLIC_CACHE_RECHECK_SECONDS (0: on every request it would answer from
+    # memory, so a booking shows at once on every host); memory per process is bounded by the last.
     PUBLIC_CACHE_SECONDS = _int("PUBLIC_CACHE_SECONDS", 10)
-    PUBLIC_CACHE_RECHECK_SECONDS = float(os.environ.get("PUBLIC_CACHE_RECHECK_SECONDS") or 1)
+    PUBLIC_CACHE_RECHECK_SECONDS = float(os.environ.get("PUBLIC_CACHE_RECHECK_SECONDS") or 0)
     PUBLIC_CACHE_MAX_BYTES = _int("PUBLIC_CACHE_MAX_BYTES", 16 * 1024 * 1024)
 
 

@@ -6,13 +6,17 @@ front of Flask (WSGI middleware) and answers such a request from memory when an 
 the same URL is still good, without a session, a template or a query.
 
 When an answer is still good:
-- **Data changes are seen at once (within `PUBLIC_CACHE_RECHECK_SECONDS`).** Every committed write
-  to a table shown on public pages (`PUBLIC_TABLES`: events, sessions, rates, bookings, attendees,
-  waiting-list entries) moves a counter in the database (`public_generation`) just after it
-  commits. An answer is stored with the counter's value read *before* the page was built, and is
-  served only while the counter still has that value; each process reads the counter at most once
-  per recheck interval (default 1 s), so every host sees every other host's changes.
-- **Time-driven changes within `PUBLIC_CACHE_SECONDS`.** A hold that lapses or a sale that closes
+- **Data changes are seen at once.** Every committed write to a table shown on public pages
+  (`PUBLIC_TABLES`: events, sessions, rates, bookings, attendees, waiting-list entries) moves a
+  counter in the database (`public_generation`) with or just after its commit. An answer is stored
+  with the counter's value read *before* the page was built, and is served only while the counter
+  still has that value. Each process reads the counter on every request it would answer from
+  memory (`PUBLIC_CACHE_RECHECK_SECONDS`, default 0: one small read; an operator may trade
+  exactness for fewer reads), so every host sees every other host's changes.
+- **Holds and offers that run out are seen at once.** A hold or a waiting-list offer counts against
+  places until its expiry, and stops counting then without any write. An answer is served only
+  before the next such expiry known when it was built (`next_lapse`: one read per counter value).
+- **Other time-driven changes within `PUBLIC_CACHE_SECONDS`.** A sale window opening or closing
   changes a page without any write; no answer is served more than this many seconds (default 10)
   after it was built, by the app's clock.
 - Only `GET` requests without a session or remember-me cookie and without an `Authorization` header
@@ -35,21 +39,23 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
 
 from flask import Flask, request
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from bookings.booking.models import Booking, BookingStatus
 from bookings.core.clock import utcnow
 from bookings.core.write_gate import write_gate
 from bookings.extensions import db
 from bookings.site.logging import REQUEST_ID_HEADER, REQUEST_LOGGER, bind_request_id
 from bookings.site.models import PublicGeneration
+from bookings.waitlist.models import WaitlistEntry, WaitlistStatus
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +91,28 @@ def read_generation(engine: Engine) -> int:
         value = connection.execute(select(PublicGeneration.value).where(PublicGeneration.id == 1)).scalar()
         connection.rollback()
     return int(value or 0)
+
+
+def next_lapse(engine: Engine, now: datetime) -> datetime | None:
+    """The next moment after `now` at which a live hold or waiting-list offer runs out, if any.
+
+    Until then every place count on public pages stays true without a write; at that moment one
+    changes (capacity counts a hold or an offer only while it lasts). One read, on two indexes."""
+    holds = select(func.min(Booking.hold_expires_at)).where(
+        Booking.status == BookingStatus.HELD.value, Booking.hold_expires_at > now
+    )
+    offers = select(func.min(WaitlistEntry.offer_expires_at)).where(
+        WaitlistEntry.status == WaitlistStatus.OFFERED.value, WaitlistEntry.offer_expires_at > now
+    )
+    with engine.connect() as connection:
+        row = connection.execute(select(holds.scalar_subquery(), offers.scalar_subquery())).one()
+        connection.rollback()
+    moments = [_aware(moment) for moment in row if moment is not None]
+    return min(moments) if moments else None
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def bump_generation(engine: Engine) -> None:
@@ -188,6 +216,7 @@ class Answer:
     rule: str
     generation: int
     built_at: datetime
+    valid_until: datetime | None = None  # the next hold or offer to run out when it was built
 
     @property
     def etag(self) -> str | None:
@@ -249,6 +278,7 @@ class PublicPageMiddleware:
         self.cache = PageCache(int(flask_app.config["PUBLIC_CACHE_MAX_BYTES"]))
         self._generation = 0
         self._checked_at = float("-inf")
+        self._lapse: tuple[int, datetime | None] | None = None  # (counter, next_lapse) as last read
         self._lock = threading.Lock()
         self._cookie_names = tuple(
             f"{name}=".encode("latin-1")
@@ -276,6 +306,16 @@ class PublicPageMiddleware:
             return value
         return self._generation
 
+    def valid_until(self, generation: int, now: datetime) -> datetime | None:
+        """The next hold or offer to run out after `now`, read again only when the counter moves or it passes."""
+        known = self._lapse
+        if known is not None and known[0] == generation and (known[1] is None or now < known[1]):
+            return known[1]
+        moment = next_lapse(self.engine, now)
+        with self._lock:
+            self._lapse = (generation, moment)
+        return moment
+
     def _key(self, environ: dict) -> str | None:
         if self.max_age <= 0 or environ.get("REQUEST_METHOD") != "GET" or environ.get("HTTP_AUTHORIZATION"):
             return None
@@ -301,8 +341,10 @@ class PublicPageMiddleware:
             return self.wsgi_app(environ, start_response)
         answer = self.cache.get(key)
         if answer is not None:
-            age = (utcnow() - answer.built_at).total_seconds()
-            if answer.generation == generation and 0 <= age < self.max_age:
+            now = utcnow()
+            age = (now - answer.built_at).total_seconds()
+            lasts = answer.valid_until is None or now < answer.valid_until
+            if answer.generation == generation and 0 <= age < self.max_age and lasts:
                 return self._serve(answer, environ, start_response, started)
             self.cache.discard(key)
         return self._build(key, environ, start_response)
@@ -331,6 +373,10 @@ class PublicPageMiddleware:
         # Read before the page is built: the page is then at least as new as the value it is stored under.
         generation = self.generation(fresh=True)
         built_at = utcnow()
+        try:
+            valid_until = self.valid_until(generation, built_at)
+        except SQLAlchemyError:  # the database does not answer: let the app say so, and store nothing
+            return self.wsgi_app(environ, start_response)
         captured: dict[str, Any] = {}
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info=None):
@@ -358,7 +404,7 @@ class PublicPageMiddleware:
                 close()
         kept = [(name, value) for name, value in headers if name.lower() not in _HOP_HEADERS]
         rule = environ.get(_PUBLIC) if isinstance(environ.get(_PUBLIC), str) else environ.get("PATH_INFO", "")
-        self.cache.put(key, Answer(status, kept, body, rule, generation, built_at))
+        self.cache.put(key, Answer(status, kept, body, rule, generation, built_at, valid_until))
         start_response(status, [*headers, (CACHE_HEADER, "miss")])
         return [body]
 

@@ -7,18 +7,21 @@ request (PUBLIC_CACHE_RECHECK_SECONDS = 0), so a change is seen by the very next
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from flask import Flask
 from sqlalchemy import create_engine
 from sqlalchemy import event as sa_event
 
+from bookings.booking.services import hold_places
 from bookings.catalogue.models import Event
 from bookings.core.audit import record
 from bookings.extensions import db
 from bookings.site import page_cache
 from bookings.site.models import PublicGeneration
 from bookings.site.page_cache import CACHE_HEADER, PageCache, PublicPageMiddleware, public_page
+from bookings.waitlist.models import WaitlistEntry, WaitlistStatus
 from tests.api.conftest import bearer
 from tests.conftest import login_as
 from tests.support.factories import make_api_token, make_event, make_user
@@ -29,6 +32,7 @@ def cached(app):
     app.config.update(PUBLIC_CACHE_SECONDS=10, PUBLIC_CACHE_RECHECK_SECONDS=0)
     layer = page_cache.middleware(app)
     layer.cache = PageCache(layer.cache.max_bytes)  # nothing left from another test
+    layer._lapse = None  # the counter starts again in each test's emptied tables
     yield layer
     layer.cache = PageCache(layer.cache.max_bytes)
 
@@ -125,6 +129,56 @@ def test_an_answer_is_not_served_once_older_than_the_limit(app, client, cached, 
     assert client.get(f"/events/{event.slug}").headers[CACHE_HEADER] == "miss"
 
 
+def full_event_with_one_place_counted_until(clock, seconds_left: int, *, offer: bool):
+    """An event of one place taken by a hold (or a waiting-list offer) that runs out in `seconds_left`,
+    with the app's clock moved to then."""
+    event = make_event(capacity=1, title="Lone worker safety")
+    now = clock()
+    if offer:
+        entry = WaitlistEntry(
+            event_id=event.id,
+            user_id=make_user().id,
+            places=1,
+            status=WaitlistStatus.OFFERED.value,
+            joined_at=now,
+            offer_ticket_type_id=event.ticket_types[0].id,
+            offered_at=now,
+            offer_expires_at=now + timedelta(hours=1),
+        )
+        db.session.add(entry)
+        db.session.commit()
+        ends = entry.offer_expires_at
+    else:
+        hold = hold_places(event_id=event.id, booker_id=make_user().id, ticket_type_id=None, places=1, now=now)
+        ends = hold.hold_expires_at
+    clock.advance(seconds=(ends - now).total_seconds() - seconds_left)
+    return event
+
+
+@pytest.mark.parametrize("offer", [False, True], ids=["hold", "waiting-list offer"])
+def test_a_place_counted_until_it_runs_out_shows_free_at_once_without_any_write(app, client, cached, clock, offer):
+    event = full_event_with_one_place_counted_until(clock, 3, offer=offer)
+    assert client.get(f"/api/v1/events/{event.id}").get_json()["places_left"] == 0
+    assert client.get(f"/api/v1/events/{event.id}").headers[CACHE_HEADER] == "hit"
+    clock.advance(seconds=4)  # well inside PUBLIC_CACHE_SECONDS: only the expiry ends the answer
+    after = client.get(f"/api/v1/events/{event.id}")
+    assert after.headers[CACHE_HEADER] == "miss"
+    assert after.get_json()["places_left"] == 1
+    assert client.get(f"/api/v1/events/{event.id}").headers[CACHE_HEADER] == "hit"  # and is kept again
+
+
+def test_by_default_every_request_reads_the_counter_so_another_hosts_booking_shows_at_once(app, client):
+    app.config.update(PUBLIC_CACHE_SECONDS=10)  # the recheck interval left at its default
+    layer = page_cache.middleware(app)
+    layer.cache, layer._lapse = PageCache(layer.cache.max_bytes), None
+    event = make_event(capacity=3)
+    client.get(f"/api/v1/events/{event.id}")
+    assert client.get(f"/api/v1/events/{event.id}").headers[CACHE_HEADER] == "hit"
+    page_cache.bump_generation(db.engine)  # as another host does after its booking's commit
+    assert client.get(f"/api/v1/events/{event.id}").headers[CACHE_HEADER] == "miss"
+    layer.cache = PageCache(layer.cache.max_bytes)
+
+
 def test_signed_in_people_always_get_their_own_page(app, client, cached):
     event = make_event()
     client.get(f"/events/{event.slug}")
@@ -213,7 +267,7 @@ def tiny_app(engine):
 @pytest.fixture
 def counter_engine():
     engine = create_engine("sqlite://")
-    PublicGeneration.__table__.create(engine)
+    db.metadata.create_all(engine)  # the counter, and the holds and offers whose expiry ends an answer
     yield engine
     engine.dispose()
 
