@@ -674,6 +674,7 @@ class FakeStripe:
         """The app settings that point Bookings at this fake."""
         return {
             "STRIPE_SECRET_KEY": self.secret_key,
+            "STRIPE_PUBLISHABLE_KEY": "pk_test_fake",
             "STRIPE_WEBHOOK_SECRET": self.webhook_secret,
             "STRIPE_API_BASE": self.api_base,
         }
