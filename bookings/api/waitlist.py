@@ -47,7 +47,8 @@ from bookings.waitlist.models import WaitlistStatus
 
 JOIN_KEYS = {"places", "ticket_type_id", "email_consent"}
 CLAIM_KEYS = {"attendees", "payment", "purchase_order", "billing_contact", "billing_email", "billing_address"}
-API_STATUSES = ["waiting", "offered", "claimed", "expired", "withdrawn", "declined"]
+# The waiting-list issue's five: an offer turned down reads `withdrawn`, with `declined` true.
+API_STATUSES = ["waiting", "offered", "claimed", "expired", "withdrawn"]
 
 
 def entry_json(view: services.EntryView) -> dict[str, Any]:
@@ -57,13 +58,15 @@ def entry_json(view: services.EntryView) -> dict[str, Any]:
     def iso(value: datetime | None) -> str | None:
         return value.astimezone(zone).isoformat() if value is not None else None
 
+    declined = view.status == WaitlistStatus.DECLINED.value
     return {
         "id": entry.id,
         "event_id": entry.event_id,
         "event_title": entry.event.title,
         "places": entry.places,
         "ticket_type_id": entry.ticket_type_id,
-        "status": view.status,
+        "status": WaitlistStatus.WITHDRAWN.value if declined else view.status,
+        "declined": declined,
         "position": view.position,
         "joined_at": iso(entry.joined_at),
         "offer_expires_at": iso(view.offer_expires_at),
@@ -181,8 +184,10 @@ add_schema(
             "status": {
                 "type": "string",
                 "enum": API_STATUSES,
-                "description": "An offer past its time reads `expired` at once, before any sweep.",
+                "description": "An offer past its time reads `expired` at once, before any sweep; an offer "
+                "turned down reads `withdrawn` (with `declined` true).",
             },
+            "declined": {"type": "boolean", "description": "The person turned an offer down (status `withdrawn`)."},
             "position": nullable(
                 {"type": "integer", "minimum": 1, "description": "Place in line (1 = next); null once out of line."}
             ),
