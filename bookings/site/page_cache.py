@@ -32,10 +32,12 @@ this module).
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import time
 import uuid
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -86,11 +88,65 @@ def public_page(view: Callable) -> Callable:
 # --- the counter -----------------------------------------------------------------------------------
 
 
-def read_generation(engine: Engine) -> int:
-    with engine.connect() as connection:
-        value = connection.execute(select(PublicGeneration.value).where(PublicGeneration.id == 1)).scalar()
-        connection.rollback()
-    return int(value or 0)
+class CounterUnavailable(SQLAlchemyError):
+    """The counter could not be read (the database does not answer)."""
+
+
+class CounterReader:
+    """Reads the counter on a connection of its own, kept open, in autocommit: one round trip a read.
+
+    Read on every request answered from memory, so it must cost next to nothing: through the pool a
+    read paid a checkout, a liveness ping, BEGIN and ROLLBACK (about 0.9 ms of CPU on PostgreSQL,
+    as much as a whole hello-world request); here it is the one SELECT. A failed read drops the
+    connection, and the next read opens a new one (after a database restart, say)."""
+
+    SQL = "SELECT value FROM public_generation WHERE id = 1"
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._connection: Any = None
+        self._pid = 0
+        self._closer: weakref.finalize | None = None
+        self._lock = threading.Lock()
+
+    def read(self) -> int:
+        with self._lock:
+            try:
+                cursor = self._open().cursor()
+                try:
+                    cursor.execute(self.SQL)
+                    rows = cursor.fetchall()
+                finally:
+                    cursor.close()
+            except Exception as error:  # the driver's own errors: psycopg's, sqlite3's
+                self._drop()
+                raise CounterUnavailable(str(error)) from error
+        return int(rows[0][0]) if rows else 0
+
+    def _open(self) -> Any:
+        if self._connection is None or self._pid != os.getpid():  # never a connection of the parent's
+            pooled = self.engine.raw_connection()  # with the engine's per-connection settings
+            driver = pooled.driver_connection
+            if self.engine.dialect.name == "postgresql":
+                driver.rollback()  # the pool's liveness ping may have begun a transaction
+                driver.autocommit = True
+            self._connection, self._pid = pooled, os.getpid()
+            self._closer = weakref.finalize(self, _close_quietly, pooled)  # when the app goes, or at exit
+        return self._connection.driver_connection
+
+    def _drop(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None and self._pid == os.getpid():
+            self._closer.detach()
+            _close_quietly(connection)
+
+
+def _close_quietly(connection: Any) -> None:
+    """Close the driver's connection itself (invalidate), not hand it back to a pool that may be gone."""
+    try:
+        connection.invalidate()
+    except Exception:  # already broken, or the interpreter is stopping: the point is to let it go
+        log.debug("public page cache: closing the counter's connection failed", exc_info=True)
 
 
 def next_lapse(engine: Engine, now: datetime) -> datetime | None:
@@ -276,6 +332,7 @@ class PublicPageMiddleware:
         self.flask_app = flask_app
         self.engine = engine
         self.cache = PageCache(int(flask_app.config["PUBLIC_CACHE_MAX_BYTES"]))
+        self.counter = CounterReader(engine)
         self._generation = 0
         self._checked_at = float("-inf")
         self._lapse: tuple[int, datetime | None] | None = None  # (counter, next_lapse) as last read
@@ -300,7 +357,7 @@ class PublicPageMiddleware:
     def generation(self, *, fresh: bool = False) -> int:
         now = time.monotonic()
         if fresh or now - self._checked_at >= self.recheck:
-            value = read_generation(self.engine)
+            value = self.counter.read()
             with self._lock:
                 self._generation, self._checked_at = value, now
             return value

@@ -386,3 +386,15 @@ def test_the_counter_moves_with_the_data_on_sqlite_and_just_after_it_on_postgres
     else:
         assert booking_part[:4] == ["INSERT booking", "COMMIT", "UPDATE public_generation", "COMMIT"]
     assert booking_part.count("UPDATE public_generation") == 1
+
+
+def test_the_counter_is_read_on_a_kept_connection_that_is_opened_again_after_it_breaks(app):
+    reader = page_cache.CounterReader(db.engine)
+    page_cache.bump_generation(db.engine)
+    first = reader.read()
+    reader._connection.driver_connection.close()  # as a database restart leaves it
+    with pytest.raises(page_cache.CounterUnavailable):
+        reader.read()
+    page_cache.bump_generation(db.engine)
+    assert reader.read() == first + 1  # a new connection, reading the moved counter
+    reader._drop()
