@@ -18,7 +18,8 @@ export function timeLeft(seconds) {
 // Count down a hold's remaining time where the page shows one.
 for (const timer of document.querySelectorAll("[data-expires-at]")) {
   const expiresAt = Date.parse(timer.dataset.expiresAt);
-  const output = timer.querySelector("[data-countdown]");
+  const label = timer.querySelector("[data-timer]");
+  const output = label?.querySelector("[data-countdown]");
   if (!output || Number.isNaN(expiresAt)) continue;
   const tick = () => {
     const left = Math.max(0, Math.round((expiresAt - Date.now()) / 1000));
@@ -26,4 +27,5 @@ for (const timer of document.querySelectorAll("[data-expires-at]")) {
     if (left > 0) setTimeout(tick, 1000);
   };
   tick();
+  label.hidden = false;
 }

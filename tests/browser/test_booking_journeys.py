@@ -73,7 +73,9 @@ def test_sign_up_find_a_course_book_two_places_and_pay_by_invoice(app, live_serv
     find_event(page, base, "Data protection for managers", check=True)
     reference = book_places(page, 2, rate="Public sector: £95.00")
     audit(page, "attendees")
-    # The hold's countdown (app.js): minutes and seconds for a 30-minute hold, words for a long one.
+    # The hold's countdown (app.js, which shows it; the server sends it hidden): minutes and seconds
+    # for a 30-minute hold, words for a long one.
+    expect(page.locator("[data-timer]")).to_be_visible()
     expect(page.locator("[data-countdown]")).to_have_text(re.compile(r"^(29|30):[0-5]\d$"))
     said = page.evaluate(
         "async () => { const {timeLeft} = await import('/static/js/app.js');"

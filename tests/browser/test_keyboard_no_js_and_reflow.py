@@ -21,6 +21,8 @@ from tests.support.factories import PASSWORD, make_event, make_user
 pytestmark = pytest.mark.browser
 
 MAX_TABS = 80
+GOVUK_FOCUS_YELLOW = "rgb(255, 221, 0)"
+GOVUK_FOCUS_TEXT = "rgb(11, 12, 12)"
 
 # What the focused element looks like: a visible outline or a box-shadow on it. GOV.UK radios and
 # checkboxes hide the native input and draw the focus ring on the label's ::before, so look there for those.
@@ -101,6 +103,19 @@ def test_keyboard_alone_books_places_with_focus_always_visible(app, live_server,
     expect(page.get_by_role("cell", name=re.compile("^Mei Lin"))).to_be_visible()
 
 
+def test_menu_links_take_the_govuk_focus_style(app, live_server, page):
+    page.goto(f"{live_server.url}/")
+    tab_to(page, ".app-nav__link")
+
+    focused = page.evaluate(
+        "() => { const s = getComputedStyle(document.activeElement);"
+        " return [s.backgroundColor, s.color, s.textDecorationLine]; }"
+    )
+
+    # GOV.UK's focus state (yellow behind black text, no underline), not only the browser's own ring.
+    assert focused == [GOVUK_FOCUS_YELLOW, GOVUK_FOCUS_TEXT, "none"]
+
+
 def test_booking_without_javascript_completes_a_free_booking(app, live_server, browser):
     base = live_server.url
     user = make_user(name="Ade Bello")
@@ -113,6 +128,10 @@ def test_booking_without_javascript_completes_a_free_booking(app, live_server, b
         # The GOV.UK Frontend page marks <body> only when its script runs: proof that nothing ran.
         expect(page.locator("body")).not_to_have_class(re.compile("govuk-frontend-supported"))
         reference = book_places(page, 2)
+        # The hold is stated; the countdown, which only app.js fills, is not shown as an empty "Time left:".
+        hold = page.locator(".app-hold")
+        expect(hold).to_contain_text("We are holding 2 places for you until", use_inner_text=True)
+        expect(hold).not_to_contain_text("Time left", use_inner_text=True)
         fill_attendee(page, 1, name="Kim Osei", email="kim.osei@council.example")
         continue_to_review(page)
         page.get_by_role("button", name="Confirm booking").click()

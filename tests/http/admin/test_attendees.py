@@ -15,6 +15,7 @@ from bookings.extensions import db
 from tests.conftest import login_as
 from tests.integration.admin.support import audit_rows, book
 from tests.support.factories import make_admin, make_event
+from tests.support.markup import unlabelled_table_wrappers
 
 DANGEROUS = ['=HYPERLINK("http://evil")', "+1+1", "-2+3", "@SUM(A1)", "\tTabbed", "\rReturn"]
 
@@ -54,6 +55,15 @@ def test_attendee_list_shows_people_booked(client, event):
 
     assert page.index("Ada Lovelace") < page.index("Grace Hopper")
     assert "2 people booked; 0 checked in" in page
+
+
+def test_the_attendee_table_scrolls_in_a_labelled_region_a_keyboard_can_reach(client, event):
+    login_as(client, make_admin())
+
+    page = client.get(f"/admin/events/{event.id}/attendees").get_data(as_text=True)
+
+    assert unlabelled_table_wrappers(page) == []
+    assert '<div class="app-table-wrapper" role="region" aria-label="People booked" tabindex="0">' in page
 
 
 def test_csv_export_is_utf8_with_a_bom_and_neutralises_formulas(client, event):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from bookings.accounts.models import User
+from bookings.booking import services as booking_services
 from bookings.booking.inputs import AttendeeInput
 from bookings.booking.models import Booking, BookingStatus, PaymentStatus
 from bookings.extensions import db
@@ -12,6 +15,7 @@ from bookings.notifications.models import OutboxMessage
 from tests.conftest import login_as
 from tests.integration.admin.support import audit_rows, book, count, paid_event
 from tests.support.factories import make_admin, make_event
+from tests.support.markup import error_without_field, missing_error_targets
 
 
 def _fresh(booking: Booking) -> Booking:
@@ -92,6 +96,40 @@ def test_cancelling_without_choosing_places_is_refused(client, clock):
     assert response.status_code == 422
     assert 'href="#attendee_ids"' in response.get_data(as_text=True)
     assert _fresh(booking).status == BookingStatus.CONFIRMED.value
+
+
+def test_cancelling_without_choosing_places_follows_the_govuk_checkbox_error_pattern(client, clock):
+    booking = book(
+        make_event(), clock.now, people=[AttendeeInput(name=f"P{i}", email=f"p{i}@council.example") for i in range(2)]
+    )
+    login_as(client, make_admin())
+
+    html = client.post(f"/admin/bookings/{booking.reference}/cancel", data={}).get_data(as_text=True)
+
+    # The summary links to the first box; the message comes first in the group, and the group is a fieldset.
+    assert missing_error_targets(html) == []
+    assert f'type="checkbox" id="attendee_ids" name="attendee_ids" value="{booking.attendees[0].id}"' in html
+    assert re.search(
+        r'<div class="govuk-form-group govuk-form-group--error">\s*'
+        r'<fieldset class="govuk-fieldset" aria-describedby="attendee_ids-error">\s*'
+        r'<legend class="govuk-fieldset__legend govuk-visually-hidden">Places to cancel</legend>\s*'
+        r'<p id="attendee_ids-error" class="govuk-error-message"><span class="govuk-visually-hidden">Error:</span> '
+        r"Choose the places to cancel</p>\s*<table",
+        html,
+    )
+
+
+def test_cancelling_places_of_a_cancelled_booking_shows_the_refusal_where_the_summary_links(client, clock):
+    booking = book(make_event(), clock.now)
+    place = booking.attendees[0].id
+    admin = make_admin()
+    booking_services.cancel_booking(reference=booking.reference, actor=admin, now=clock.now)
+    login_as(client, admin)
+
+    response = client.post(f"/admin/bookings/{booking.reference}/cancel", data={"attendee_ids": [str(place)]})
+
+    assert response.status_code == 422 and missing_error_targets(response.text) == []
+    assert error_without_field(response.text, "attendee_ids") == "This booking is already cancelled."
 
 
 def test_cancelling_without_a_csrf_token_changes_nothing(csrf_app, clock):

@@ -92,5 +92,19 @@ def test_console_pages_have_no_wcag_violations(live_server, page, event):
     violations = axe_check(page)
     if violations:
         found["booking"] = violations.report()
+    # The error states too: cancelling places with none ticked, cancelling the event without the box ticked.
+    page.get_by_role("button", name="Cancel the chosen places and refund").click()
+    page.get_by_role("link", name="Choose the places to cancel").click()
+    expect(page.get_by_role("group", name="Places to cancel").get_by_role("checkbox").first).to_be_focused()
+    violations = axe_check(page)
+    if violations:
+        found["booking, nothing ticked"] = violations.report()
+    page.goto(f"{base}/admin/events/{event.id}/cancel")
+    page.get_by_role("button", name="Cancel the event").click()
+    page.get_by_role("link", name="Confirm that you want to cancel the event").click()
+    expect(page.get_by_role("checkbox", name=re.compile("^I want to cancel Safeguarding adults"))).to_be_focused()
+    violations = axe_check(page)
+    if violations:
+        found["event cancel, box not ticked"] = violations.report()
 
     assert found == {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -13,6 +14,7 @@ from bookings.notifications.models import OutboxMessage
 from tests.conftest import login_as
 from tests.integration.admin.support import add_question, audit_rows, book, london_event, london_times
 from tests.support.factories import make_admin, make_event
+from tests.support.markup import missing_error_targets
 
 GOOD_EVENT = {
     "title": "Safeguarding adults: level 2",
@@ -251,6 +253,26 @@ def test_cancel_needs_confirmation_and_then_cancels_with_the_reason(client):
     db.session.rollback()
     assert db.session.get(Event, event.id).is_cancelled
     assert audit_rows("event.cancelled")[0].details["reason"] == "Venue flooded"
+
+
+def test_cancel_is_confirmed_with_one_checkbox_not_a_lone_radio(client):
+    event = make_event(title="Records management")
+    login_as(client, make_admin())
+
+    page = client.get(f"/admin/events/{event.id}/cancel").get_data(as_text=True)
+    refused = client.post(f"/admin/events/{event.id}/cancel", data={}).get_data(as_text=True)
+
+    box = '<input class="govuk-checkboxes__input" id="confirm" name="confirm" type="checkbox" value="yes"'
+    assert box in page and 'type="radio"' not in page
+    assert "I want to cancel Records management and understand this cannot be undone" in page
+    # The summary links to the box, which is described by its error message.
+    assert missing_error_targets(refused) == []
+    assert f'{box} aria-describedby="confirm-error">' in refused
+    assert re.search(
+        r'<p id="confirm-error" class="govuk-error-message">\s*<span class="govuk-visually-hidden">Error:</span> '
+        r"Confirm that you want to cancel the event",
+        refused,
+    )
 
 
 def test_questions_can_be_added_and_an_unanswered_one_removed(client):

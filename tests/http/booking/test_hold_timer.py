@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 
 from sqlalchemy import select
 
@@ -18,10 +19,36 @@ from tests.integration.waitlist.helpers import book, cancel, claim_token, join, 
 from tests.support.factories import make_event, make_user
 
 
+class _ShownText(HTMLParser):
+    """The text of some HTML as a browser shows it without JavaScript: what is inside a `hidden` element is left out."""
+
+    VOID = {"br", "hr", "img", "input", "meta", "link", "wbr"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden_depth = 0
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in self.VOID and (self.hidden_depth or any(name == "hidden" for name, _ in attrs)):
+            self.hidden_depth += 1
+
+    def handle_endtag(self, tag):
+        if tag not in self.VOID and self.hidden_depth:
+            self.hidden_depth -= 1
+
+    def handle_data(self, data):
+        if not self.hidden_depth:
+            self.parts.append(data)
+
+
 def banner(html: str) -> str:
+    """The hold banner's text as shown without JavaScript."""
     block = re.search(r'<div class="govuk-inset-text app-hold".*?</div>', html, re.S)
     assert block, "no hold banner"
-    return " ".join(re.sub(r"<[^>]+>", "", block.group(0)).split())
+    parser = _ShownText()
+    parser.feed(block.group(0))
+    return " ".join("".join(parser.parts).split())
 
 
 def _hold(client, event, places: int = 2) -> str:
@@ -69,7 +96,18 @@ def test_hold_ending_later_today_shows_only_the_time(client, clock):
     review = client.get(f"/bookings/{reference}/review").text
 
     for html in (attendees, review):
-        assert "We are holding 2 places for you until 11:59pm. Time left" in banner(html)
+        assert "We are holding 2 places for you until 11:59pm. After that" in banner(html)
+
+
+def test_time_left_is_hidden_until_the_script_counts_down(client, clock):
+    event = make_event(capacity=5)
+    reference = _hold(client, event)
+
+    html = client.get(f"/bookings/{reference}/attendees").text
+
+    # Without JavaScript nothing fills the countdown: no empty "Time left:" is shown. app.js un-hides it.
+    assert "Time left" not in banner(html)
+    assert re.search(r'<span class="app-timer"[^>]*\sdata-timer\s[^>]*\bhidden>Time left: <span data-countdown>', html)
 
 
 def test_hold_ending_tomorrow_shows_the_date_on_the_review_page_too(client, clock):
