@@ -92,8 +92,8 @@ class CounterUnavailable(SQLAlchemyError):
     """The counter could not be read (the database does not answer)."""
 
 
-class CounterReader:
-    """Reads the counter on a connection of its own, kept open, in autocommit: one round trip a read.
+class CounterConnection:
+    """The counter on a connection of its own, kept open, in autocommit: one round trip a read (or a bump).
 
     Read on every request answered from memory, so it must cost next to nothing: through the pool a
     read paid a checkout, a liveness ping, BEGIN and ROLLBACK (about 0.9 ms of CPU on PostgreSQL,
@@ -101,27 +101,49 @@ class CounterReader:
     connection, and the next read opens a new one (after a database restart, say)."""
 
     SQL = "SELECT value FROM public_generation WHERE id = 1"
+    BUMP_SQL = "UPDATE public_generation SET value = value + 1 WHERE id = 1"
+    START_SQL = "INSERT INTO public_generation (id, value) VALUES (1, 1)"
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, *, synchronous_commit: bool = True):
         self.engine = engine
+        self.synchronous_commit = synchronous_commit
         self._connection: Any = None
         self._pid = 0
         self._closer: weakref.finalize | None = None
         self._lock = threading.Lock()
 
     def read(self) -> int:
-        with self._lock:
-            try:
-                cursor = self._open().cursor()
-                try:
-                    cursor.execute(self.SQL)
-                    rows = cursor.fetchall()
-                finally:
-                    cursor.close()
-            except Exception as error:  # the driver's own errors: psycopg's, sqlite3's
-                self._drop()
-                raise CounterUnavailable(str(error)) from error
+        rows = self._run(lambda cursor: (cursor.execute(self.SQL), cursor.fetchall())[1])
         return int(rows[0][0]) if rows else 0
+
+    def bump(self) -> None:
+        """Move the counter on, in its own (autocommit) statement; start it on a database made without
+        migrations (create_all)."""
+
+        def bump(cursor: Any) -> None:
+            cursor.execute(self.BUMP_SQL)
+            if cursor.rowcount == 0:
+                cursor.execute(self.START_SQL)
+
+        self._run(bump)
+
+    def _run(self, work: Callable[[Any], Any]) -> Any:
+        """`work` on a cursor; once more on a new connection if the kept one has gone (a database
+        restart), as the pool's liveness ping would have done."""
+        with self._lock:
+            for attempt in (1, 2):
+                fresh = self._connection is None
+                try:
+                    cursor = self._open().cursor()
+                    try:
+                        return work(cursor)
+                    finally:
+                        cursor.close()
+                except Exception as error:  # the driver's own errors: psycopg's, sqlite3's
+                    self._drop()
+                    if fresh or attempt == 2:
+                        raise CounterUnavailable(str(error)) from error
+        raise AssertionError("unreachable")
 
     def _open(self) -> Any:
         if self._connection is None or self._pid != os.getpid():  # never a connection of the parent's
@@ -130,6 +152,8 @@ class CounterReader:
             if self.engine.dialect.name == "postgresql":
                 driver.rollback()  # the pool's liveness ping may have begun a transaction
                 driver.autocommit = True
+                if not self.synchronous_commit:
+                    driver.execute("SET synchronous_commit TO OFF")
             self._connection, self._pid = pooled, os.getpid()
             self._closer = weakref.finalize(self, _close_quietly, pooled)  # when the app goes, or at exit
         return self._connection.driver_connection
@@ -175,20 +199,33 @@ def bump_generation(engine: Engine) -> None:
     """Move the counter on, in a short transaction of its own after the data's transaction committed.
 
     Afterwards, not inside it: a reader that saw the new value is then sure to see the new data. A
-    process killed between the two commits leaves pages at most PUBLIC_CACHE_SECONDS out of date."""
+    process killed between the two commits leaves pages at most PUBLIC_CACHE_SECONDS out of date.
+    On PostgreSQL the statement runs on the counter's own connection, in autocommit (one round
+    trip: no pool checkout and ping, no BEGIN and COMMIT), without waiting for the disk: losing
+    it in a crash costs no more than the case above."""
     try:
+        if engine.dialect.name == "postgresql":
+            _writer(engine).bump()
+            return
         with write_gate(engine), engine.connect() as connection:
-            if engine.dialect.name == "postgresql":
-                # Losing this commit in a crash costs no more than the case above, so no need to wait for the disk.
-                connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-            changed = connection.execute(
-                update(PublicGeneration).where(PublicGeneration.id == 1).values(value=PublicGeneration.value + 1)
-            ).rowcount
+            changed = connection.execute(_BUMP).rowcount
             if not changed:  # a database made without migrations (create_all): start the counter
                 connection.execute(PublicGeneration.__table__.insert().values(id=1, value=1))
             connection.commit()
     except SQLAlchemyError:
         log.warning("public page cache: could not move the generation counter", exc_info=True)
+
+
+_writers: weakref.WeakKeyDictionary[Engine, CounterConnection] = weakref.WeakKeyDictionary()
+_writers_lock = threading.Lock()
+
+
+def _writer(engine: Engine) -> CounterConnection:
+    with _writers_lock:
+        writer = _writers.get(engine)
+        if writer is None:
+            writer = _writers[engine] = CounterConnection(engine, synchronous_commit=False)
+        return writer
 
 
 def track_public_writes(engine: Engine) -> None:
@@ -332,7 +369,7 @@ class PublicPageMiddleware:
         self.flask_app = flask_app
         self.engine = engine
         self.cache = PageCache(int(flask_app.config["PUBLIC_CACHE_MAX_BYTES"]))
-        self.counter = CounterReader(engine)
+        self.counter = CounterConnection(engine)
         self._generation = 0
         self._checked_at = float("-inf")
         self._lapse: tuple[int, datetime | None] | None = None  # (counter, next_lapse) as last read
