@@ -197,10 +197,19 @@ def api_tokens():
         else:
             form = ApiTokenForm(formdata=None)
     tokens = services.list_api_tokens(current_user.id)
-    page = render_template(
-        "accounts/tokens.html", form=form, tokens=tokens, new_token=new_token, revoke_form=RevokeApiTokenForm()
-    )
+    page = render_template("accounts/tokens.html", form=form, tokens=tokens, new_token=new_token)
     return _no_store(make_response(page))
+
+
+@bp.get("/account/tokens/<int:token_id>/revoke")
+@login_required
+def confirm_revoke_token(token_id: int):
+    """Are you sure? (WCAG 3.3.4): a revoked token cannot be brought back. Its form posts to `revoke_token`."""
+    token = services.get_api_token(current_user.id, token_id)
+    if token.revoked_at is not None:
+        flash(f"The token “{token.name}” has already been revoked.")
+        return redirect(url_for("accounts.api_tokens"))
+    return render_template("accounts/revoke_token.html", token=token)
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from flask import Blueprint, Response, current_app, flash, redirect, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.http import http_date, is_resource_modified
 
@@ -95,8 +95,35 @@ def personal_feed(token: str):
     return response
 
 
+def _account_url(anchor: str | None = None) -> str:
+    if "accounts.account" not in current_app.view_functions:
+        return "/"
+    return url_for("accounts.account", _anchor=anchor)
+
+
 def _back_to_account():
-    return redirect(url_for("accounts.account") if "accounts.account" in current_app.view_functions else "/")
+    return redirect(_account_url())
+
+
+def _confirm_feed_change(template: str):
+    """Are you sure? (WCAG 3.3.4) before a change that breaks every calendar subscribed to the address."""
+    if services.find_feed_token(current_user.id) is None:
+        return _back_to_account()  # no address to replace or turn off; the account page offers to create one
+    return render_template(template, cancel_url=_account_url(anchor="calendar-feed-heading"))
+
+
+@bp.get("/account/calendar-feed")
+@login_required
+def confirm_regenerate_feed():
+    """Its form posts to `regenerate_feed`."""
+    return _confirm_feed_change("calendar/new_address.html")
+
+
+@bp.get("/account/calendar-feed/revoke")
+@login_required
+def confirm_revoke_feed():
+    """Its form posts to `revoke_feed`."""
+    return _confirm_feed_change("calendar/turn_off.html")
 
 
 @bp.post("/account/calendar-feed")

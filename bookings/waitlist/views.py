@@ -15,7 +15,7 @@ from bookings.core.errors import Conflict, NotFound, ValidationError
 from bookings.core.ratelimit import hoarding_limit
 from bookings.extensions import db
 from bookings.waitlist import services
-from bookings.waitlist.models import WaitlistStatus
+from bookings.waitlist.models import WaitlistEntry, WaitlistStatus
 
 bp = Blueprint("waitlist", __name__)
 
@@ -91,6 +91,36 @@ def join(slug: str):
     ), (422 if errors else 409 if closed and request.method == "POST" else 200)
 
 
+def _leave_cancel_url(entry: WaitlistEntry) -> str:
+    """Where "No, keep my place" goes: back to the event's waiting list page, or to all your lists."""
+    if request.args.get("back") == "event":
+        return url_for("waitlist.join", slug=entry.event.slug)
+    return url_for("waitlist.mine")
+
+
+@bp.get("/waitlist/<int:entry_id>/leave")
+@login_required
+def confirm_leave(entry_id: int):
+    """Are you sure? (WCAG 3.3.4): a place in line, once left, is gone. Its form posts to `leave`."""
+    try:
+        entry = services.get_entry_for(entry_id, current_user)
+    except NotFound:
+        abort(404)
+    now = utcnow()
+    if entry.status == WaitlistStatus.WITHDRAWN.value:
+        flash(f"You have already left the waiting list for {entry.event.title}.")
+        return redirect(url_for("waitlist.mine"))
+    if not entry.is_in_line(now):
+        flash(f"You are no longer on the waiting list for {entry.event.title}.")
+        return redirect(url_for("waitlist.mine"))
+    return render_template(
+        "waitlist/leave.html",
+        entry=services.entry_view(entry, now),
+        event=entry.event,
+        cancel_url=_leave_cancel_url(entry),
+    )
+
+
 @bp.post("/waitlist/<int:entry_id>/leave")
 @login_required
 def leave(entry_id: int):
@@ -144,6 +174,16 @@ def claim(token: str):
         token=token,
         error=error,
     ), (409 if error else 200)
+
+
+@bp.get("/waitlist/claim/<token>/decline")
+@login_required
+def confirm_decline(token: str):
+    """Are you sure? (WCAG 3.3.4): declined places go to the next person at once. Its form posts to `decline`."""
+    entry = _offer(token)
+    if not entry.is_offer_live(utcnow()):
+        return redirect(url_for("waitlist.claim", token=token))  # that page says how the offer ended
+    return render_template("waitlist/decline.html", entry=entry, event=entry.event, token=token)
 
 
 @bp.post("/waitlist/claim/<token>/decline")

@@ -69,8 +69,13 @@ ACCESS: dict[str, dict[str, object]] = {
     "accounts.api_tokens": signed_in_get(),
     "accounts.change_password": signed_in_get(),
     "accounts.revoke_token": mine_post(),  # A's token id: B gets 404
+    # "Are you sure?" before revoking: only the token's owner sees it (tokens are not the admin's to revoke).
+    "accounts.confirm_revoke_token": {"anon": "login", "owner": 200, "other": 404, "admin": 404},
     "calendar.regenerate_feed": {"anon": "login", "owner": STATE, "other": STATE, "admin": STATE},
     "calendar.revoke_feed": {"anon": "login", "owner": STATE, "other": STATE, "admin": STATE},
+    # Each person's own feed: A has an address to confirm changing; B and the admin have none, so back to the account.
+    "calendar.confirm_regenerate_feed": {"anon": "login", "owner": 200, "other": "redirect", "admin": "redirect"},
+    "calendar.confirm_revoke_feed": {"anon": "login", "owner": 200, "other": "redirect", "admin": "redirect"},
     "privacy.download_data": signed_in_get(),
     "privacy.close_account": signed_in_get(),
     # --- booking (A's booking)
@@ -95,8 +100,10 @@ ACCESS: dict[str, dict[str, object]] = {
     "waitlist.mine": signed_in_get(),
     "waitlist.join": signed_in_get(),
     "waitlist.leave": mine_post(),
+    "waitlist.confirm_leave": mine_get(),
     "waitlist.claim": {"anon": "login", "owner": 404, "other": 404, "admin": 404},  # a guessed claim token
     "waitlist.decline": {"anon": "login", "owner": 404, "other": 404, "admin": 404},
+    "waitlist.confirm_decline": {"anon": "login", "owner": 404, "other": 404, "admin": 404},
     "waitlist.admin_list": admin_only_get(),
     "waitlist.admin_export": admin_only_get(),
     "waitlist.admin_capacity": admin_only_post(),

@@ -20,6 +20,7 @@ from bookings.accounts.services.api_tokens import (
     TOKEN_LAST_USED_RESOLUTION,
     authenticate_api_token,
     create_api_token,
+    get_api_token,
     list_api_tokens,
     revoke_api_token,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "check_reset_token",
     "create_admin",
     "create_api_token",
+    "get_api_token",
     "list_api_tokens",
     "make_reset_token",
     "register_user",

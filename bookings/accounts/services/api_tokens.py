@@ -49,6 +49,14 @@ def revoke_api_token(user_id: int, token_id: int, now: datetime) -> ApiToken:
     return row
 
 
+def get_api_token(user_id: int, token_id: int) -> ApiToken:
+    """One of this user's tokens, revoked or not. Raises NotFound for anyone else's."""
+    row = db.session.scalars(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id)).first()
+    if row is None:
+        raise NotFound("API token not found.")
+    return row
+
+
 def list_api_tokens(user_id: int) -> list[ApiToken]:
     """This user's tokens that still work, newest first."""
     query = (

@@ -14,6 +14,7 @@ from bookings.calendar.models import CalendarFeedToken
 from bookings.extensions import db
 from tests.conftest import login_as
 from tests.integration.calendar.helpers import make_booking, move_session
+from tests.support.confirm import link_hrefs, post_actions, read_confirm_page
 from tests.support.factories import make_admin, make_event, make_user
 from tests.unit.calendar.parsers import vobject_read
 
@@ -178,7 +179,8 @@ def test_regenerate_feed_replaces_address(client, clock):
     user = make_user()
     old = services.get_or_create_feed_token(user.id, clock.now)
     login_as(client, user)
-    response = client.post("/account/calendar-feed")
+    confirm = read_confirm_page(client.get("/account/calendar-feed").get_data(as_text=True))
+    response = client.post(confirm.action)
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/account")
     new = services.find_feed_token(user.id)
@@ -191,7 +193,8 @@ def test_revoke_feed_turns_address_off(client, clock):
     user = make_user()
     token = services.get_or_create_feed_token(user.id, clock.now)
     login_as(client, user)
-    assert client.post("/account/calendar-feed/revoke").status_code == 302
+    confirm = read_confirm_page(client.get("/account/calendar-feed/revoke").get_data(as_text=True))
+    assert client.post(confirm.action).status_code == 302
     assert client.get(f"/calendar/{token}.ics").status_code == 404
     assert services.find_feed_token(user.id) is None
 
@@ -210,7 +213,7 @@ def test_feed_management_refuses_missing_csrf_token(csrf_app):
     assert db.session.scalars(select(CalendarFeedToken)).all() == []
 
 
-def test_account_partial_shows_links_and_csrf_forms(app, clock):
+def test_account_partial_links_to_confirmation_pages_not_forms_that_change_the_feed(app, clock):
     user = make_user()
     token = services.get_or_create_feed_token(user.id, clock.now)
     with app.test_request_context("/account", base_url="https://bookings.example"):
@@ -219,9 +222,9 @@ def test_account_partial_shows_links_and_csrf_forms(app, clock):
         )
     assert f'href="webcal://bookings.example/calendar/{token}.ics"' in html
     assert f'value="https://bookings.example/calendar/{token}.ics"' in html
-    assert 'action="/account/calendar-feed"' in html
-    assert 'action="/account/calendar-feed/revoke"' in html
-    assert html.count('name="csrf_token"') == 2
+    assert {"/account/calendar-feed", "/account/calendar-feed/revoke"} <= set(link_hrefs(html))
+    assert post_actions(html) == []
+    assert 'name="csrf_token"' not in html
     assert '<label class="govuk-label" for="calendar-feed-url">' in html
 
 
@@ -229,7 +232,86 @@ def test_account_partial_offers_to_create_feed_when_none(app):
     with app.test_request_context("/account"):
         html = render_template_string('{% include "calendar/_account_feed.html" %}', calendar_feed=None)
     assert "Create a feed address" in html
+    assert post_actions(html) == ["/account/calendar-feed"]  # nothing to lose yet, so no question first
     assert "webcal://" not in html
+
+
+@pytest.mark.parametrize(
+    ("page", "question", "button", "cancel_text"),
+    [
+        (
+            "/account/calendar-feed",
+            "Are you sure you want to create a new calendar feed address?",
+            "Yes, create a new address",
+            "No, keep the current address",
+        ),
+        (
+            "/account/calendar-feed/revoke",
+            "Are you sure you want to turn off your calendar feed?",
+            "Yes, turn off the feed",
+            "No, keep the feed",
+        ),
+    ],
+)
+def test_feed_confirmation_pages_ask_first_and_post_to_the_action(client, clock, page, question, button, cancel_text):
+    user = make_user()
+    token = services.get_or_create_feed_token(user.id, clock.now)
+    login_as(client, user)
+
+    response = client.get(page)
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and question in html
+    confirm = read_confirm_page(html)
+    assert (confirm.action, confirm.button) == (page, button)
+    assert (confirm.cancel_text, confirm.cancel_href) == (cancel_text, "/account#calendar-feed-heading")
+    assert services.find_feed_token(user.id) == token  # asking changed nothing
+    assert client.get(f"/calendar/{token}.ics").status_code == 200
+
+
+@pytest.mark.parametrize("page", ["/account/calendar-feed", "/account/calendar-feed/revoke"])
+def test_keeping_the_feed_changes_nothing(client, clock, page):
+    user = make_user()
+    token = services.get_or_create_feed_token(user.id, clock.now)
+    login_as(client, user)
+    confirm = read_confirm_page(client.get(page).get_data(as_text=True))
+
+    kept = client.get(confirm.cancel_href)
+
+    assert kept.status_code == 200
+    assert f"/calendar/{token}.ics" in kept.get_data(as_text=True)
+    assert services.find_feed_token(user.id) == token
+
+
+@pytest.mark.parametrize(
+    ("page", "flash"),
+    [
+        ("/account/calendar-feed", "Your calendar feed has a new address."),
+        ("/account/calendar-feed/revoke", "Your calendar feed address has been turned off."),
+    ],
+)
+def test_confirming_a_feed_change_with_the_pages_csrf_token_does_it(csrf_app, clock, page, flash):
+    client = csrf_app.test_client()
+    user = make_user()
+    token = services.get_or_create_feed_token(user.id, clock.now)
+    login_as(client, user)
+
+    confirm = read_confirm_page(client.get(page).get_data(as_text=True))
+    done = client.post(confirm.action, data={"csrf_token": confirm.csrf_token}, follow_redirects=True)
+
+    assert flash in done.get_data(as_text=True)
+    assert services.find_feed_token(user.id) != token
+    assert client.get(f"/calendar/{token}.ics").status_code == 404
+
+
+@pytest.mark.parametrize("page", ["/account/calendar-feed", "/account/calendar-feed/revoke"])
+def test_feed_confirmation_without_a_feed_goes_back_to_the_account(client, page):
+    login_as(client, make_user())
+
+    response = client.get(page)
+
+    assert response.status_code == 302 and response.headers["Location"].endswith("/account")
+    assert db.session.scalars(select(CalendarFeedToken)).all() == []
 
 
 def test_links_macro_gives_google_outlook_and_ics(app):

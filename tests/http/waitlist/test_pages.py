@@ -1,4 +1,4 @@
-"""The waiting list in the browser: join from a full event, see your position, leave, claim or decline an offer."""
+"""The waiting list pages: join from a full event, see your position, leave or decline (each asked first), claim."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from bookings.waitlist import services
 from bookings.waitlist.models import WaitlistEntry, WaitlistStatus
 from tests.conftest import login_as
 from tests.integration.waitlist.helpers import book, cancel, claim_token, fresh, join, outbox
+from tests.support.confirm import link_hrefs, post_actions, read_confirm_page
 from tests.support.factories import make_event, make_user
 
 
@@ -121,21 +122,125 @@ def test_join_while_places_still_fit_says_book_instead(client, now):
     assert _entries() == []
 
 
-def test_my_waiting_lists_shows_the_position_and_leaving_works(client, now):
-    event = make_event(capacity=1, title="Data protection basics")
+def _second_in_line(client, now, title="Data protection basics"):
+    """A signed-in user 2nd in line on a full event; returns the entry."""
+    event = make_event(capacity=1, title=title)
     book(event, 1, now)
     join(event, 1, now)
     user = make_user()
     entry = join(event, 1, now + timedelta(minutes=1), user=user)
     login_as(client, user)
+    return entry
+
+
+def test_my_waiting_lists_shows_the_position_and_leaving_works(client, now):
+    entry = _second_in_line(client, now)
 
     page = client.get("/my-waiting-lists").get_data(as_text=True)
-    left = client.post(f"/waitlist/{entry.id}/leave")
+    confirm = client.get(f"/waitlist/{entry.id}/leave")
+    left = client.post(read_confirm_page(confirm.get_data(as_text=True)).action)
 
     assert "Data protection basics" in page and "You are 2nd in line" in page
     assert left.status_code == 302
     assert fresh(entry).status == WaitlistStatus.WITHDRAWN.value
     assert "You are 2nd in line" not in client.get("/my-waiting-lists").get_data(as_text=True)
+
+
+def test_my_waiting_lists_links_to_a_confirmation_page_not_a_form_that_leaves(client, now):
+    entry = _second_in_line(client, now)
+
+    page = client.get("/my-waiting-lists").get_data(as_text=True)
+
+    assert f"/waitlist/{entry.id}/leave" in link_hrefs(page)
+    assert post_actions(page) == []
+    assert '<caption class="govuk-table__caption govuk-visually-hidden">' in page
+
+
+def test_the_events_waiting_list_page_links_to_the_confirmation_and_back(client, now):
+    entry = _second_in_line(client, now)
+    slug = fresh(entry).event.slug
+
+    page = client.get(f"/events/{slug}/waitlist").get_data(as_text=True)
+    confirm = read_confirm_page(client.get(f"/waitlist/{entry.id}/leave?back=event").get_data(as_text=True))
+
+    assert f"/waitlist/{entry.id}/leave?back=event" in link_hrefs(page)
+    assert f"/waitlist/{entry.id}/leave" not in post_actions(page)
+    assert confirm.cancel_href == f"/events/{slug}/waitlist"
+
+
+def test_leave_confirmation_names_the_event_and_posts_to_leave(client, now):
+    entry = _second_in_line(client, now)
+
+    response = client.get(f"/waitlist/{entry.id}/leave")
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Are you sure you want to leave the waiting list for Data protection basics?" in html
+    assert "You are 2nd in line" in html
+    confirm = read_confirm_page(html)
+    assert confirm.action == f"/waitlist/{entry.id}/leave"
+    assert confirm.button == "Yes, leave the waiting list"
+    assert (confirm.cancel_text, confirm.cancel_href) == ("No, keep my place", "/my-waiting-lists")
+    assert fresh(entry).status == WaitlistStatus.WAITING.value  # asking changed nothing
+
+
+def test_confirming_leaves_the_list_with_the_pages_csrf_token(csrf_app, clock):
+    client = csrf_app.test_client()
+    entry = _second_in_line(client, clock.now)
+
+    confirm = read_confirm_page(client.get(f"/waitlist/{entry.id}/leave").get_data(as_text=True))
+    refused = client.post(confirm.action)
+    left = client.post(confirm.action, data={"csrf_token": confirm.csrf_token}, follow_redirects=True)
+
+    assert refused.status_code == 400
+    assert left.status_code == 200
+    assert "You have left the waiting list for Data protection basics." in left.get_data(as_text=True)
+    assert fresh(entry).status == WaitlistStatus.WITHDRAWN.value
+
+
+def test_keep_my_place_changes_nothing(client, now):
+    entry = _second_in_line(client, now)
+    confirm = read_confirm_page(client.get(f"/waitlist/{entry.id}/leave").get_data(as_text=True))
+
+    kept = client.get(confirm.cancel_href)
+
+    assert kept.status_code == 200
+    assert "You are 2nd in line" in kept.get_data(as_text=True)
+    assert fresh(entry).status == WaitlistStatus.WAITING.value
+    assert services.position_of(fresh(entry), now) == 2
+
+
+def test_leave_confirmation_for_an_entry_already_left_says_so(client, now):
+    entry = _second_in_line(client, now)
+    client.post(f"/waitlist/{entry.id}/leave")
+
+    response = client.get(f"/waitlist/{entry.id}/leave", follow_redirects=True)
+
+    html = response.get_data(as_text=True)
+    assert response.request.path == "/my-waiting-lists"
+    assert "You have already left the waiting list for Data protection basics." in html
+    assert post_actions(html) == []
+
+
+def test_leave_confirmation_for_an_offer_that_ran_out_says_you_are_off_the_list(client, clock, now):
+    event = make_event(capacity=1, title="Risk assessment")
+    _user, entry, _token = _offer_for(client, event, now)
+    clock.set(entry.offer_expires_at + timedelta(minutes=1))
+
+    response = client.get(f"/waitlist/{entry.id}/leave", follow_redirects=True)
+
+    assert response.request.path == "/my-waiting-lists"
+    assert "You are no longer on the waiting list for Risk assessment." in response.get_data(as_text=True)
+
+
+def test_leave_confirmation_while_offered_says_the_places_go_to_the_next_person(client, now):
+    event = make_event(capacity=1, title="Risk assessment")
+    _user, entry, _token = _offer_for(client, event, now)
+
+    html = client.get(f"/waitlist/{entry.id}/leave").get_data(as_text=True)
+
+    assert "We are keeping 1 place for you until" in html
+    assert "it goes to the next person in line straight away" in html
 
 
 def test_leaving_someone_elses_entry_is_not_found(client, now):
@@ -144,6 +249,7 @@ def test_leaving_someone_elses_entry_is_not_found(client, now):
     entry = join(event, 1, now)
     login_as(client, make_user())
 
+    assert client.get(f"/waitlist/{entry.id}/leave").status_code == 404
     assert client.post(f"/waitlist/{entry.id}/leave").status_code == 404
     assert fresh(entry).status == WaitlistStatus.WAITING.value
 
@@ -196,6 +302,75 @@ def test_claim_link_needs_sign_in_as_its_owner(client, now):
     assert client.get(f"/waitlist/claim/{token}").status_code == 404
     anonymous = client.application.test_client()
     assert anonymous.get(f"/waitlist/claim/{token}").status_code == 302
+
+
+def test_the_offer_page_links_to_a_confirmation_page_not_a_form_that_declines(client, now):
+    event = make_event(capacity=1)
+    _user, _entry, token = _offer_for(client, event, now)
+
+    page = client.get(f"/waitlist/claim/{token}").get_data(as_text=True)
+
+    assert f"/waitlist/claim/{token}/decline" in link_hrefs(page)
+    assert post_actions(page) == [f"/waitlist/claim/{token}"]  # only the claim form
+
+
+def test_decline_confirmation_names_the_event_and_posts_to_decline(client, now):
+    event = make_event(capacity=1, title="Risk assessment")
+    _user, entry, token = _offer_for(client, event, now)
+
+    response = client.get(f"/waitlist/claim/{token}/decline")
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Are you sure you want to decline the places at Risk assessment?" in html
+    confirm = read_confirm_page(html)
+    assert confirm.action == f"/waitlist/claim/{token}/decline"
+    assert confirm.button == "Yes, decline the offer"
+    assert (confirm.cancel_text, confirm.cancel_href) == ("No, go back to the offer", f"/waitlist/claim/{token}")
+    assert fresh(entry).status == WaitlistStatus.OFFERED.value
+
+
+def test_confirming_the_decline_with_the_pages_csrf_token_declines(csrf_app, clock):
+    client = csrf_app.test_client()
+    event = make_event(capacity=1, title="Risk assessment")
+    _user, entry, token = _offer_for(client, event, clock.now)
+
+    confirm = read_confirm_page(client.get(f"/waitlist/claim/{token}/decline").get_data(as_text=True))
+    declined = client.post(confirm.action, data={"csrf_token": confirm.csrf_token})
+
+    assert declined.status_code == 302
+    assert fresh(entry).status == WaitlistStatus.DECLINED.value
+
+
+def test_going_back_to_the_offer_keeps_it(client, now):
+    event = make_event(capacity=1)
+    _user, entry, token = _offer_for(client, event, now)
+    confirm = read_confirm_page(client.get(f"/waitlist/claim/{token}/decline").get_data(as_text=True))
+
+    back = client.get(confirm.cancel_href)
+
+    assert back.status_code == 200 and "Claim 1 place" in back.get_data(as_text=True)
+    assert fresh(entry).status == WaitlistStatus.OFFERED.value
+
+
+def test_decline_confirmation_of_an_ended_offer_goes_to_the_offer_page(client, clock, now):
+    event = make_event(capacity=1)
+    _user, entry, token = _offer_for(client, event, now)
+    clock.set(entry.offer_expires_at + timedelta(minutes=1))
+
+    response = client.get(f"/waitlist/claim/{token}/decline", follow_redirects=True)
+
+    assert response.request.path == f"/waitlist/claim/{token}"
+    assert "This offer has ended" in response.get_data(as_text=True)
+
+
+def test_decline_confirmation_of_someone_elses_offer_is_not_found(client, now):
+    event = make_event(capacity=1)
+    _user, entry, token = _offer_for(client, event, now)
+    login_as(client, make_user())
+
+    assert client.get(f"/waitlist/claim/{token}/decline").status_code == 404
+    assert fresh(entry).status == WaitlistStatus.OFFERED.value
 
 
 def test_declining_from_the_link_offers_the_next_person(client, now):
