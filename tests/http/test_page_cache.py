@@ -12,17 +12,14 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from sqlalchemy import create_engine
-from sqlalchemy import event as sa_event
 
 from bookings.booking.services import hold_places
 from bookings.catalogue.models import Event
 from bookings.core.audit import record
 from bookings.extensions import db
-from bookings.site import page_cache
-from bookings.site.models import PublicGeneration
+from bookings.site import page_cache, page_counter
 from bookings.site.page_cache import CACHE_HEADER, PageCache, PublicPageMiddleware, public_page
 from bookings.waitlist.models import WaitlistEntry, WaitlistStatus
-from tests.api.conftest import bearer
 from tests.conftest import login_as
 from tests.support.factories import make_api_token, make_event, make_user
 
@@ -174,7 +171,7 @@ def test_by_default_every_request_reads_the_counter_so_another_hosts_booking_sho
     event = make_event(capacity=3)
     client.get(f"/api/v1/events/{event.id}")
     assert client.get(f"/api/v1/events/{event.id}").headers[CACHE_HEADER] == "hit"
-    page_cache.bump_generation(db.engine)  # as another host does after its booking's commit
+    page_counter.bump_generation(db.engine)  # as another host does after its booking's commit
     assert client.get(f"/api/v1/events/{event.id}").headers[CACHE_HEADER] == "miss"
     layer.cache = PageCache(layer.cache.max_bytes)
 
@@ -217,10 +214,10 @@ def test_a_database_change_in_another_process_is_seen(app, client, cached, datab
     client.get("/")
     other = create_engine(database_url)
     try:
-        page_cache.track_public_writes(other)
+        page_counter.track_public_writes(other)
         with other.begin() as connection:
             connection.execute(Event.__table__.update().values(title="Mental health awareness"))
-        page_cache.bump_generation(other)
+        page_counter.bump_generation(other)
     finally:
         other.dispose()
     db.session.commit()  # the test shares the request's session: end its snapshot, forget what it loaded
@@ -285,7 +282,7 @@ def test_a_moved_counter_discards_every_stored_answer(counter_engine):
     flask_app, calls = tiny_app(counter_engine)
     client = flask_app.test_client()
     client.get("/open")
-    page_cache.bump_generation(counter_engine)
+    page_counter.bump_generation(counter_engine)
     client.get("/open")
     assert calls == ["open", "open"]
 
@@ -345,68 +342,3 @@ def test_a_personal_feed_changes_as_soon_as_a_booking_does(app, client, feed_mem
     changed = client.get(feed, headers={"If-None-Match": etag})
     assert changed.status_code == 200
     assert "Fire marshal training" in changed.get_data(as_text=True)
-
-
-def test_a_connection_lost_mid_transaction_rolls_back_without_a_new_error(counter_engine):
-    """The database went away (a restart): rolling back must raise nothing of ours, so the app answers 503."""
-    page_cache.track_public_writes(counter_engine)
-    connection = counter_engine.connect()
-    connection.begin()
-    connection.execute(PublicGeneration.__table__.update().values(value=5))
-    connection.invalidate()
-    connection.rollback()
-    connection.close()
-
-
-def test_the_counter_moves_with_the_data_on_sqlite_and_just_after_it_on_postgresql(app, client):
-    """SQLite: one transaction carries both. PostgreSQL: a short one after, so events do not queue on its row."""
-    event = make_event(capacity=5)
-    token = make_api_token(make_user())
-    seen: list[str] = []
-
-    def statement(conn, cursor, sql, parameters, context, executemany):
-        if sql.startswith(("UPDATE public_generation", "INSERT INTO booking ")):
-            seen.append(sql.split()[0] + " " + sql.split()[2 if sql.startswith("INSERT") else 1])
-
-    def commit(conn):
-        seen.append("COMMIT")
-
-    counter = page_cache.CounterConnection(db.engine)
-    page_cache.bump_generation(db.engine)  # the counter's row exists, as migrations leave it
-    before = counter.read()
-    sa_event.listen(db.engine, "before_cursor_execute", statement)
-    sa_event.listen(db.engine, "commit", commit)
-    try:
-        body = {"attendees": [{"name": "Ann Example", "email": "ann@council.example"}]}
-        response = client.post(f"/api/v1/events/{event.id}/bookings", json=body, headers=bearer(token))
-    finally:
-        sa_event.remove(db.engine, "before_cursor_execute", statement)
-        sa_event.remove(db.engine, "commit", commit)
-    assert response.status_code == 201
-    booking_part = seen[seen.index("INSERT booking") :]
-    if db.engine.dialect.name == "sqlite":
-        assert booking_part[:3] == ["INSERT booking", "UPDATE public_generation", "COMMIT"]
-        assert booking_part.count("UPDATE public_generation") == 1
-    else:  # after the commit, on the counter's own connection (which the engine's events do not see)
-        assert "UPDATE public_generation" not in booking_part
-        assert booking_part[:2] == ["INSERT booking", "COMMIT"]
-    assert counter.read() == before + 1  # moved once
-    counter._drop()
-
-
-def test_the_counter_is_read_on_a_kept_connection_that_is_opened_again_when_it_breaks(app):
-    reader = page_cache.CounterConnection(db.engine)
-    page_cache.bump_generation(db.engine)
-    first = reader.read()
-    kept = reader._connection
-    kept.driver_connection.close()  # as a database restart leaves it
-    page_cache.bump_generation(db.engine)
-    assert reader.read() == first + 1  # on a new connection at once, reading the moved counter
-    assert reader._connection is not kept
-    reader._drop()
-
-
-def test_a_counter_that_cannot_be_reached_is_reported_not_retried_forever(app):
-    reader = page_cache.CounterConnection(create_engine("sqlite:////nonexistent-folder/db.sqlite"))
-    with pytest.raises(page_cache.CounterUnavailable):
-        reader.read()
