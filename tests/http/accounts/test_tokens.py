@@ -32,13 +32,18 @@ def test_created_token_is_shown_once_and_authenticates(client, clock):
     assert token not in listing
 
 
-def test_revoked_token_stops_authenticating_and_leaves_the_list(client, clock):
+def signed_in_at_the_revoke_page(client):
+    """Ann, signed in with one token ("HR system"): (the token, its row, its confirmation page)."""
     user = make_user(email="ann@council.example")
     token = make_api_token(user, name="HR system")
     sign_in(client, "ann@council.example", PASSWORD)
     row = db.session.query(ApiToken).one()
+    return token, row, read_confirm_page(client.get(f"/account/tokens/{row.id}/revoke").text)
 
-    confirm = read_confirm_page(client.get(f"/account/tokens/{row.id}/revoke").text)
+
+def test_revoked_token_stops_authenticating_and_leaves_the_list(client, clock):
+    token, _row, confirm = signed_in_at_the_revoke_page(client)
+
     response = client.post(confirm.action)
 
     assert response.status_code == 302
@@ -119,11 +124,7 @@ def test_confirming_revokes_with_the_pages_csrf_token(csrf_app, clock):
 
 
 def test_keeping_the_token_changes_nothing(client, clock):
-    user = make_user(email="ann@council.example")
-    token = make_api_token(user, name="HR system")
-    sign_in(client, "ann@council.example", PASSWORD)
-    row = db.session.query(ApiToken).one()
-    confirm = read_confirm_page(client.get(f"/account/tokens/{row.id}/revoke").text)
+    token, _row, confirm = signed_in_at_the_revoke_page(client)
 
     kept = client.get(confirm.cancel_href)
 
