@@ -24,6 +24,15 @@ def plain_text(message) -> str:
     return message.get_body(("plain",)).get_content()
 
 
+def ask_then_go_back(page, action: str, question: str, back: str, back_heading: str) -> None:
+    """An action that cannot be undone asks first (WCAG 3.3.4); going back from there changes nothing."""
+    page.get_by_role("link", name=action).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(question)
+    audit(page, "confirm-" + action.split()[0].lower())
+    page.get_by_role("link", name=back).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(back_heading)
+
+
 def test_join_the_waiting_list_of_a_full_event_receive_the_offer_and_claim_it(app, live_server, mail, page):
     base = live_server.url
     event = make_event(title="Mental health first aid", capacity=1)
@@ -52,13 +61,13 @@ def test_join_the_waiting_list_of_a_full_event_receive_the_offer_and_claim_it(ap
     audit(page, "my-waiting-lists")
 
     # Leaving asks first (WCAG 3.3.4); keeping the place changes nothing.
-    page.get_by_role("link", name="Leave the waiting list for Mental health first aid").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Are you sure you want to leave the waiting list for Mental health first aid?"
+    ask_then_go_back(
+        page,
+        "Leave the waiting list for Mental health first aid",
+        "Are you sure you want to leave the waiting list for Mental health first aid?",
+        "No, keep my place",
+        "My waiting lists",
     )
-    audit(page, "waitlist-leave-confirm")
-    page.get_by_role("link", name="No, keep my place").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("My waiting lists")
     expect(page.get_by_text("You are 1st in line")).to_be_visible()
 
     # The place comes free: it is offered to the waiting list first, and the offer goes out by email.
@@ -71,13 +80,13 @@ def test_join_the_waiting_list_of_a_full_event_receive_the_offer_and_claim_it(ap
     page.goto(f"{base}{claim_path}")
     expect(page.get_by_role("heading", level=1)).to_have_text("Claim your places")
     audit(page, "waitlist-claim")
-    page.get_by_role("link", name="Decline the offer").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Are you sure you want to decline the places at Mental health first aid?"
+    ask_then_go_back(
+        page,
+        "Decline the offer",
+        "Are you sure you want to decline the places at Mental health first aid?",
+        "No, go back to the offer",
+        "Claim your places",
     )
-    audit(page, "waitlist-decline-confirm")
-    page.get_by_role("link", name="No, go back to the offer").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Claim your places")
     page.get_by_role("button", name="Claim 1 place").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Who is attending?")
     expect(page.locator("#attendees-0-name")).to_have_value("Chris Evans")
