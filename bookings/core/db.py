@@ -16,6 +16,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import ParamSpec, TypeVar, overload
 
@@ -228,6 +229,20 @@ def transactional(
 ) -> Callable[[Callable[P, T]], Callable[P, T]]: ...
 
 
+_SERVICE_STARTED = "bookings.service_started"  # in the session's info: when the outermost service began
+
+
+def after_the_wait(now: datetime) -> datetime:
+    """`now` moved on by the time the running service has taken so far (waiting for locks, retries).
+
+    A service is given `now` as its request began; once it holds the event's lock, that time may be
+    stale: a hold or offer it judges live by it may have run out while it waited, and another
+    booking may have taken its places since. Judge what must still be live by this instead.
+    """
+    started = db.session.info.get(_SERVICE_STARTED)
+    return now if started is None else now + timedelta(seconds=max(0.0, time.monotonic() - started))
+
+
 def transactional(fn=None, *, durable: bool = True, keep_loaded: bool = False, keep_reads: bool = False):
     """Run a service as one write transaction, retrying on database contention.
 
@@ -243,17 +258,21 @@ def transactional(fn=None, *, durable: bool = True, keep_loaded: bool = False, k
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
             if in_write_transaction():
                 return fn(*args, **kwargs)
-            for attempt in range(MAX_ATTEMPTS):
-                try:
-                    with write_transaction(durable=durable, keep_loaded=keep_loaded, keep_reads=keep_reads):
-                        return fn(*args, **kwargs)
-                except ReadAgain:
-                    continue
-                except DBAPIError as error:
-                    if not is_contention(error):
-                        raise
-                    time.sleep(min(0.5, 0.01 * (2**attempt)) * (0.5 + random.random()))
-            raise Busy("The system is busy. Please try again in a moment.")
+            db.session.info[_SERVICE_STARTED] = time.monotonic()
+            try:
+                for attempt in range(MAX_ATTEMPTS):
+                    try:
+                        with write_transaction(durable=durable, keep_loaded=keep_loaded, keep_reads=keep_reads):
+                            return fn(*args, **kwargs)
+                    except ReadAgain:
+                        continue
+                    except DBAPIError as error:
+                        if not is_contention(error):
+                            raise
+                        time.sleep(min(0.5, 0.01 * (2**attempt)) * (0.5 + random.random()))
+                raise Busy("The system is busy. Please try again in a moment.")
+            finally:
+                db.session.info.pop(_SERVICE_STARTED, None)
 
         return wrapper
 

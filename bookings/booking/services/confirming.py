@@ -26,7 +26,7 @@ from bookings.booking.services.common import (
 from bookings.booking.services.holding import refit_expired_hold
 from bookings.catalogue.models import Event
 from bookings.core import audit
-from bookings.core.db import transactional
+from bookings.core.db import after_the_wait, transactional
 from bookings.core.errors import Conflict, ValidationError
 from bookings.extensions import db
 from bookings.notifications.outbox import Rendering, queue_deferred, queue_email, register_renderer
@@ -136,6 +136,8 @@ register_renderer(CONFIRMATION_RENDERER, _render_confirmation)
 
 
 def ensure_live_or_refit(booking: Booking, now: datetime) -> None:
+    """Under the event's lock: the hold still counts, or its places are taken again if they still fit."""
+    now = after_the_wait(now)  # the lock may have been waited for past the hold's end
     if booking.is_hold_live(now):
         return
     if not refit_expired_hold(booking, now):

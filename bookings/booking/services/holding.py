@@ -28,7 +28,7 @@ from bookings.booking.services.common import (
     release_previous_holds,
 )
 from bookings.core import audit
-from bookings.core.db import transactional
+from bookings.core.db import after_the_wait, transactional
 from bookings.core.errors import Conflict, SoldOut, ValidationError
 
 
@@ -106,7 +106,8 @@ def save_attendee_details(*, reference: str, actor: User, people: list[AttendeeI
     booking = locked_booking(reference, actor)
     if not booking.is_held:
         raise Conflict("This booking can no longer be changed here.", code="not_held")
-    if not booking.is_hold_live(now) and not refit_expired_hold(booking, now):
+    live_now = after_the_wait(now)  # the lock may have been waited for past the hold's end
+    if not booking.is_hold_live(live_now) and not refit_expired_hold(booking, live_now):
         raise HoldExpired("Your places were released because the time to complete the booking ran out.")
     apply_attendee_details(booking, people)
     audit.record(

@@ -13,7 +13,7 @@ from bookings.booking.rules import check_event_bookable
 from bookings.booking.services import BillingDetails, create_hold, load_event
 from bookings.booking.services.confirming import check_payment_method
 from bookings.core import audit
-from bookings.core.db import transactional
+from bookings.core.db import after_the_wait, transactional
 from bookings.core.errors import NotFound, ValidationError
 from bookings.extensions import db
 from bookings.waitlist.models import WaitlistStatus
@@ -40,7 +40,7 @@ def claim_offer(*, entry_id: int, actor: User, now: datetime, card: bool = False
             booking_id=entry.claimed_booking_id,  # kept for clients that read it; the API names bookings by reference
             booking_reference=booking.reference if booking else None,
         )
-    if not entry.is_offer_live(now):
+    if not entry.is_offer_live(after_the_wait(now)):  # the lock may have been waited for past the offer's end
         raise OfferExpired("This offer has ended, so the places have passed to the next person in line.")
     event = load_event(entry.event_id)
     check_event_bookable(event, now)
