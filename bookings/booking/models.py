@@ -14,6 +14,9 @@ from bookings.catalogue.models import Event, TicketType
 from bookings.core.types import UTCDateTime
 from bookings.extensions import db
 
+# WCAG 2.2.1 (timing adjustable) asks that a time limit can be extended at least ten times.
+MAX_HOLD_EXTENSIONS = 10
+
 
 class BookingStatus(enum.StrEnum):
     HELD = "held"
@@ -58,6 +61,8 @@ class Booking(db.Model):
     payment_status: Mapped[str] = mapped_column(String(30), default=PaymentStatus.PENDING.value)
     payment_method: Mapped[str | None] = mapped_column(String(20))
     hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Times the booker asked for more time (WCAG 2.2.1): at most MAX_HOLD_EXTENSIONS.
+    hold_extensions: Mapped[int] = mapped_column(default=0, server_default="0")
     purchase_order: Mapped[str] = mapped_column(String(100), default="")
     billing_contact: Mapped[str] = mapped_column(String(200), default="")
     billing_email: Mapped[str] = mapped_column(String(254), default="")
@@ -88,6 +93,10 @@ class Booking(db.Model):
     @property
     def is_cancelled(self) -> bool:
         return self.status == BookingStatus.CANCELLED.value
+
+    @property
+    def may_have_more_time(self) -> bool:
+        return self.is_held and self.hold_extensions < MAX_HOLD_EXTENSIONS
 
     def is_hold_live(self, now: datetime) -> bool:
         return self.is_held and self.hold_expires_at is not None and self.hold_expires_at > now

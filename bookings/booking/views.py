@@ -17,6 +17,7 @@ from bookings.core.clock import utcnow
 from bookings.core.errors import Conflict, DomainError, NotFound, RateLimited, SoldOut, ValidationError
 from bookings.core.ratelimit import hoarding_limit
 from bookings.extensions import db
+from bookings.site.templating import format_time
 
 bp = Blueprint("booking", __name__)
 
@@ -124,6 +125,8 @@ def attendees(reference: str):
         return redirect(url_for("booking.detail", reference=booking.reference))
     errors: dict[str, str] = {}
     values = _attendee_values(booking)
+    if request.method == "POST" and request.form.get("more_time"):
+        return _more_time(booking, "booking/attendees.html", values=dict(request.form))
     if request.method == "POST":
         people = _people_from_form(len(booking.active_attendees), booking.event.questions)
         values = dict(request.form)
@@ -156,6 +159,8 @@ def review(reference: str):
         return redirect(url_for("booking.attendees", reference=booking.reference))
     errors: dict[str, str] = {}
     values = dict(request.form) if request.method == "POST" else {}
+    if request.method == "POST" and request.form.get("more_time"):
+        return _more_time(booking, "booking/review.html", values=values, **_review_context(booking))
     if request.method == "POST":
         method_name = request.form.get("payment", "free" if hooks.amount_due(booking) == 0 else "")
         if method_name == PaymentMethod.CARD.value and _card_available():
@@ -188,16 +193,36 @@ def review(reference: str):
             except Conflict as error:
                 errors = {"payment": error.message}
     return render_template(
-        "booking/review.html",
-        booking=booking,
-        event=booking.event,
-        errors=errors,
-        values=values,
-        card_available=_card_available(),
-        amount_due=hooks.amount_due(booking),
-        now=utcnow(),
-        **hooks.review_context(booking),
+        "booking/review.html", errors=errors, values=values, now=utcnow(), **_review_context(booking)
     ), (422 if errors else 200)
+
+
+def _review_context(booking) -> dict:
+    return {
+        "booking": booking,
+        "event": booking.event,
+        "card_available": _card_available(),
+        "amount_due": hooks.amount_due(booking),
+        **hooks.review_context(booking),
+    }
+
+
+def _more_time(held, template: str, *, values: dict[str, str], **context):
+    """'Give me more time' (WCAG 2.2.1): the hold runs again from now, and the page comes back as the
+    person left it, with what they had typed (the button submits the page's own form)."""
+    try:
+        booking = services.extend_hold(reference=held.reference, actor=current_user, now=utcnow())
+    except services.HoldExpired as error:
+        flash(error.message)
+        return redirect(url_for("catalogue.event", slug=held.event.slug))
+    except Conflict as error:
+        booking = held
+        flash(error.message)
+    else:
+        flash(f"We will hold your places until {format_time(booking.hold_expires_at, booking.event.timezone)}.")
+    context.setdefault("booking", booking)
+    context.setdefault("event", booking.event)
+    return render_template(template, errors={}, values=values, now=utcnow(), **context)
 
 
 @bp.get("/bookings/<reference>")

@@ -15,15 +15,28 @@ export function timeLeft(seconds) {
   return days > 0 ? `${plural(days, "day")} ${plural(hours, "hour")}` : `${plural(hours, "hour")} ${plural(minutes, "minute")}`;
 }
 
+const HOLD_WARNING_SECONDS = 120;
+
 // Count down a hold's remaining time where the page shows one.
 for (const timer of document.querySelectorAll("[data-expires-at]")) {
   const expiresAt = Date.parse(timer.dataset.expiresAt);
   const label = timer.querySelector("[data-timer]");
   const output = label?.querySelector("[data-countdown]");
   if (!output || Number.isNaN(expiresAt)) continue;
+  // The countdown itself is hidden from screen readers (a number read every second helps nobody);
+  // they hear one warning, HOLD_WARNING_SECONDS before the end, with the way to get more time.
+  const warning = timer.querySelector("[data-hold-warning]");
+  const moreTime = timer.querySelector("[name=more_time]");
+  let warned = false;
   const tick = () => {
     const left = Math.max(0, Math.round((expiresAt - Date.now()) / 1000));
     output.textContent = timeLeft(left);
+    if (warning && !warned && left > 0 && left <= HOLD_WARNING_SECONDS) {
+      warned = true;
+      const minutes = Math.ceil(left / 60);
+      warning.textContent = `Your places will be released in ${minutes} minute${minutes === 1 ? "" : "s"}.` +
+        (moreTime ? " Use Give me more time to keep them longer." : "");
+    }
     if (left > 0) setTimeout(tick, 1000);
   };
   tick();

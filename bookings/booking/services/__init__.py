@@ -28,6 +28,7 @@ from bookings.booking.services.confirming import (
 from bookings.booking.services.expiry import expire_holds
 from bookings.booking.services.holding import (
     apply_attendee_details,
+    extend_hold,
     hold_places,
     refit_expired_hold,
     save_attendee_details,
@@ -46,6 +47,7 @@ __all__ = [
     "create_hold",
     "ensure_live_or_refit",
     "expire_holds",
+    "extend_hold",
     "get_booking_for",
     "hold_minutes_for",
     "hold_places",

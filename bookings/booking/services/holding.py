@@ -9,9 +9,11 @@ from bookings import capacity
 from bookings.accounts.models import User
 from bookings.booking.inputs import AttendeeInput, validate_attendee
 from bookings.booking.models import (
+    MAX_HOLD_EXTENSIONS,
     Attendee,
     Booking,
     BookingStatus,
+    PaymentMethod,
 )
 from bookings.booking.rules import (
     check_event_bookable,
@@ -112,6 +114,41 @@ def save_attendee_details(*, reference: str, actor: User, people: list[AttendeeI
     apply_attendee_details(booking, people)
     audit.record(
         "booking.details_saved", "booking", booking.reference, actor_id=actor.id, event_id=booking.event_id, at=now
+    )
+    return booking
+
+
+@transactional
+def extend_hold(*, reference: str, actor: User, now: datetime) -> Booking:
+    """More time on a held booking: the hold runs for its full time again from now (WCAG 2.2.1).
+
+    At most MAX_HOLD_EXTENSIONS times a booking. Under the event's lock, like
+    everything that decides whether a hold still counts: a hold that ran out
+    is given its places back only if they still fit. Raises HoldExpired,
+    Conflict (not held, or no more extensions).
+    """
+    booking = locked_booking(reference, actor)
+    if not booking.is_held:
+        raise Conflict("This booking can no longer be changed here.", code="not_held")
+    if booking.hold_extensions >= MAX_HOLD_EXTENSIONS:
+        raise Conflict(
+            "You have already had more time on these places as often as we can give it.", code="no_more_time"
+        )
+    ends, live_now = booking.hold_expires_at, after_the_wait(now)  # the lock may have been waited for
+    if not booking.is_hold_live(live_now) and not refit_expired_hold(booking, live_now):
+        raise HoldExpired("Your places were released because the time to complete the booking ran out.")
+    minutes = hold_minutes_for(booking.event, card=booking.payment_method == PaymentMethod.CARD.value)
+    booking.hold_expires_at = max(ends, now + timedelta(minutes=minutes))  # a longer hold is kept
+    booking.hold_extensions += 1
+    audit.record(
+        "booking.hold_extended",
+        "booking",
+        booking.reference,
+        actor_id=actor.id,
+        event_id=booking.event_id,
+        at=now,
+        hold_expires_at=booking.hold_expires_at.isoformat(),
+        extensions=booking.hold_extensions,
     )
     return booking
 
