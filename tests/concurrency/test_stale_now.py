@@ -1,6 +1,6 @@
 """A time read before waiting for the event's lock is stale once the lock is held (DESIGN.md rule 1).
 
-A booker asks to confirm while their hold is live; their request waits for the event's lock behind
+A booker asks to confirm (or for more time) while their hold is live; their request waits for the event's lock behind
 another process, which holds it until the hold has run out and then, rightly counting the hold as
 lapsed, takes the last place. The confirmation, judged by the time its request began, would still
 see a live hold and confirm a second place on a one-place event. It must judge by the time it got
@@ -57,7 +57,16 @@ def take_the_place_once_the_hold_has_run_out(url: str, event_id: int, user_id: i
             db.engine.dispose()
 
 
-def test_a_hold_that_runs_out_while_its_confirmation_waits_for_the_lock_is_not_confirmed(race_db, mp):
+def confirm(reference, holder, now):
+    services.confirm_booking(reference=reference, actor=holder, method=PaymentMethod.FREE, now=now)
+
+
+def more_time(reference, holder, now):
+    services.extend_hold(reference=reference, actor=holder, now=now)
+
+
+@pytest.mark.parametrize("asks", [confirm, more_time], ids=["confirm", "more time"])
+def test_a_hold_that_runs_out_while_its_request_waits_for_the_lock_is_not_kept(race_db, mp, asks):
     race_app = workers.app_for(race_db)
     with race_app.app_context():
         event = make_event(capacity=1)
@@ -85,12 +94,10 @@ def test_a_hold_that_runs_out_while_its_confirmation_waits_for_the_lock_is_not_c
     with race_app.app_context():
         try:
             holder = db.session.scalar(select(User).where(User.email == "holder@council.example"))
-            confirm_asked_at = utcnow()  # as the view reads it, just before the service
-            assert confirm_asked_at < ends_at  # asked while the hold was live
+            asked = utcnow()  # as the view reads it, just before the service
+            assert asked < ends_at  # asked while the hold was live
             with pytest.raises(services.HoldExpired):
-                services.confirm_booking(
-                    reference=reference, actor=holder, method=PaymentMethod.FREE, now=confirm_asked_at
-                )
+                asks(reference, holder, asked)
         finally:
             db.session.remove()
     outcome = results.get(timeout=60)
@@ -103,4 +110,11 @@ def test_a_hold_that_runs_out_while_its_confirmation_waits_for_the_lock_is_not_c
             .join(Booking, Booking.id == Attendee.booking_id)
             .where(Attendee.event_id == event_id, Booking.status == BookingStatus.CONFIRMED.value)
         )
-        assert taken == 1  # one place, one confirmed booking: not overbooked
+        live_holds = db.session.scalar(
+            select(func.count(Booking.id)).where(
+                Booking.event_id == event_id,
+                Booking.status == BookingStatus.HELD.value,
+                Booking.hold_expires_at > utcnow(),
+            )
+        )
+        assert (taken, live_holds) == (1, 0)  # one place, one booking: not overbooked, no hold revived
