@@ -49,7 +49,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bookings.core.clock import utcnow
 from bookings.extensions import db
 from bookings.site.logging import REQUEST_ID_HEADER, REQUEST_LOGGER, bind_request_id
-from bookings.site.page_counter import CounterConnection, install_session_hooks, next_lapse, track_public_writes
+from bookings.site.page_counter import counter_connection, install_session_hooks, next_lapse, track_public_writes
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ class PublicPageMiddleware:
         self.flask_app = flask_app
         self.engine = engine
         self.cache = PageCache(int(flask_app.config["PUBLIC_CACHE_MAX_BYTES"]))
-        self.counter = CounterConnection(engine)
+        self.counter = counter_connection(engine)
         self._generation = 0
         self._checked_at = float("-inf")
         self._lapse: tuple[int, datetime | None] | None = None  # (counter, next_lapse) as last read

@@ -158,7 +158,7 @@ def bump_generation(engine: Engine) -> None:
     it in a crash costs no more than the case above."""
     try:
         if engine.dialect.name == "postgresql":
-            _writer(engine).bump()
+            counter_connection(engine).bump()
             return
         with write_gate(engine), engine.connect() as connection:
             changed = connection.execute(_BUMP).rowcount
@@ -169,16 +169,17 @@ def bump_generation(engine: Engine) -> None:
         log.warning("public page cache: could not move the generation counter", exc_info=True)
 
 
-_writers: weakref.WeakKeyDictionary[Engine, CounterConnection] = weakref.WeakKeyDictionary()
-_writers_lock = threading.Lock()
+_connections: weakref.WeakKeyDictionary[Engine, CounterConnection] = weakref.WeakKeyDictionary()
+_connections_lock = threading.Lock()
 
 
-def _writer(engine: Engine) -> CounterConnection:
-    with _writers_lock:
-        writer = _writers.get(engine)
-        if writer is None:
-            writer = _writers[engine] = CounterConnection(engine, synchronous_commit=False)
-        return writer
+def counter_connection(engine: Engine) -> CounterConnection:
+    """This process's one connection to the counter of `engine`'s database: reads and bumps share it."""
+    with _connections_lock:
+        connection = _connections.get(engine)
+        if connection is None:
+            connection = _connections[engine] = CounterConnection(engine, synchronous_commit=False)
+        return connection
 
 
 def track_public_writes(engine: Engine) -> None:

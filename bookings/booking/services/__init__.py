@@ -20,7 +20,6 @@ from bookings.booking.services.common import (
 )
 from bookings.booking.services.confirming import (
     confirm_booking,
-    ensure_live_or_refit,
     mark_confirmed,
     send_confirmation_emails,
     set_billing,
@@ -28,10 +27,12 @@ from bookings.booking.services.confirming import (
 from bookings.booking.services.expiry import expire_holds
 from bookings.booking.services.holding import (
     apply_attendee_details,
+    ensure_live_or_refit,
     extend_hold,
     hold_places,
     refit_expired_hold,
     save_attendee_details,
+    still_held,
 )
 from bookings.booking.services.one_step import book_places
 from bookings.booking.services.queries import my_bookings
@@ -60,5 +61,6 @@ __all__ = [
     "save_attendee_details",
     "send_confirmation_emails",
     "set_billing",
+    "still_held",
     "substitute_attendee",
 ]

@@ -20,13 +20,12 @@ from bookings.booking.models import (
 )
 from bookings.booking.services.common import (
     BillingDetails,
-    HoldExpired,
     locked_booking,
 )
-from bookings.booking.services.holding import refit_expired_hold
+from bookings.booking.services.holding import ensure_live_or_refit
 from bookings.catalogue.models import Event
 from bookings.core import audit
-from bookings.core.db import after_the_wait, transactional
+from bookings.core.db import transactional
 from bookings.core.errors import Conflict, ValidationError
 from bookings.extensions import db
 from bookings.notifications.outbox import Rendering, queue_deferred, queue_email, register_renderer
@@ -133,17 +132,6 @@ def _render_confirmation(params: dict[str, Any], memo: dict[str, Any]) -> Render
 
 
 register_renderer(CONFIRMATION_RENDERER, _render_confirmation)
-
-
-def ensure_live_or_refit(booking: Booking, now: datetime) -> None:
-    """Under the event's lock: the hold still counts, or its places are taken again if they still fit."""
-    now = after_the_wait(now)  # the lock may have been waited for past the hold's end
-    if booking.is_hold_live(now):
-        return
-    if not refit_expired_hold(booking, now):
-        raise HoldExpired(
-            "The time to complete this booking ran out and the places have since been taken.",
-        )
 
 
 # The longest each billing detail may be (the form's and the API's field names).

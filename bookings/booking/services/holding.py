@@ -108,9 +108,7 @@ def save_attendee_details(*, reference: str, actor: User, people: list[AttendeeI
     booking = locked_booking(reference, actor)
     if not booking.is_held:
         raise Conflict("This booking can no longer be changed here.", code="not_held")
-    live_now = after_the_wait(now)  # the lock may have been waited for past the hold's end
-    if not booking.is_hold_live(live_now) and not refit_expired_hold(booking, live_now):
-        raise HoldExpired("Your places were released because the time to complete the booking ran out.")
+    ensure_live_or_refit(booking, now, RELEASED)
     apply_attendee_details(booking, people)
     audit.record(
         "booking.details_saved", "booking", booking.reference, actor_id=actor.id, event_id=booking.event_id, at=now
@@ -134,9 +132,8 @@ def extend_hold(*, reference: str, actor: User, now: datetime) -> Booking:
         raise Conflict(
             "You have already had more time on these places as often as we can give it.", code="no_more_time"
         )
-    ends, live_now = booking.hold_expires_at, after_the_wait(now)  # the lock may have been waited for
-    if not booking.is_hold_live(live_now) and not refit_expired_hold(booking, live_now):
-        raise HoldExpired("Your places were released because the time to complete the booking ran out.")
+    ends = booking.hold_expires_at
+    ensure_live_or_refit(booking, now, RELEASED)
     minutes = hold_minutes_for(booking.event, card=booking.payment_method == PaymentMethod.CARD.value)
     booking.hold_expires_at = max(ends, now + timedelta(minutes=minutes))  # a longer hold is kept
     booking.hold_extensions += 1
@@ -151,6 +148,27 @@ def extend_hold(*, reference: str, actor: User, now: datetime) -> Booking:
         extensions=booking.hold_extensions,
     )
     return booking
+
+
+RELEASED = "Your places were released because the time to complete the booking ran out."
+
+
+def still_held(booking: Booking, now: datetime) -> bool:
+    """Under the event's lock: does the hold still count? Live by the time the lock was got (`now` is when
+    the request began, and the wait may have outlasted the hold: `core.db.after_the_wait`), or run out
+    but its places taken again because they still fit."""
+    now = after_the_wait(now)
+    return booking.is_hold_live(now) or refit_expired_hold(booking, now)
+
+
+def ensure_live_or_refit(
+    booking: Booking,
+    now: datetime,
+    message: str = "The time to complete this booking ran out and the places have since been taken.",
+) -> None:
+    """`still_held`, or raise HoldExpired with `message`."""
+    if not still_held(booking, now):
+        raise HoldExpired(message)
 
 
 def refit_expired_hold(booking: Booking, now: datetime) -> bool:

@@ -19,9 +19,9 @@ from sqlalchemy.exc import IntegrityError
 
 from bookings import capacity
 from bookings.booking.models import Booking, BookingStatus, PaymentMethod
-from bookings.booking.services import mark_confirmed, refit_expired_hold
+from bookings.booking.services import mark_confirmed, still_held
 from bookings.core import audit
-from bookings.core.db import after_the_wait, transactional
+from bookings.core.db import transactional
 from bookings.extensions import db
 from bookings.notifications.outbox import queue_email
 from bookings.payments.models import (
@@ -178,7 +178,7 @@ def settle_payment(payment: Payment, session: dict[str, Any], now: datetime) -> 
         # for the checkout at the current price, and this money goes back. Only while the booking is
         # held: once it has expired its discount is given back, and a late payment is judged by places.
         reason, why = "price_changed", "the price of the booking changed after that payment page was opened"
-    elif awaiting and (booking.is_hold_live(after_the_wait(now)) or refit_expired_hold(booking, after_the_wait(now))):
+    elif awaiting and still_held(booking, now):
         for other in db.session.scalars(
             select(Payment).where(
                 Payment.booking_id == booking.id, Payment.id != payment.id, Payment.status == PaymentState.PENDING.value
