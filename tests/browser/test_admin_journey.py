@@ -16,6 +16,20 @@ from tests.support.factories import make_admin, make_event, make_user
 pytestmark = pytest.mark.browser
 
 
+def empty_form_is_refused(page, section: str, create: str, form_name: str, button: str) -> None:
+    """From the console's menu, a list, then its form for a new one, sent with nothing filled in: the error
+    summary takes the focus. Each page passes the audit."""
+    page.get_by_role("navigation", name="Organiser console").get_by_role("link", name=section).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(section)
+    audit(page)
+    page.get_by_role("link", name=create).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(create)
+    audit(page, form_name)
+    page.get_by_role("button", name=button).click()
+    expect(page.locator(".govuk-error-summary")).to_be_focused()
+    audit(page)
+
+
 def test_admin_creates_and_publishes_an_event_watches_occupancy_and_checks_people_in(app, live_server, page):
     base = live_server.url
     admin = make_admin(name="Morgan Lee")
@@ -26,16 +40,7 @@ def test_admin_creates_and_publishes_an_event_watches_occupancy_and_checks_peopl
     page.get_by_role("link", name="Organiser console").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Organiser console")
     audit(page, "admin-dashboard")
-    page.get_by_role("navigation", name="Organiser console").get_by_role("link", name="Events").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Events")
-    audit(page)
-
-    page.get_by_role("link", name="Create an event").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Create an event")
-    audit(page, "admin-event-form")
-    page.get_by_role("button", name="Create the event as a draft").click()  # nothing filled in
-    expect(page.locator(".govuk-error-summary")).to_be_focused()
-    audit(page)
+    empty_form_is_refused(page, "Events", "Create an event", "admin-event-form", "Create the event as a draft")
 
     page.get_by_label("Title", exact=True).fill("Procurement essentials")
     page.get_by_label("Course", exact=True).check()
@@ -91,16 +96,9 @@ def test_admin_creates_a_discount_code_for_an_event_and_ends_it_early(app, live_
 
     sign_in(page, base, admin.email)
     page.goto(f"{base}/admin/")
-    page.get_by_role("navigation", name="Organiser console").get_by_role("link", name="Discount codes").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Discount codes")
-    audit(page)
-
-    page.get_by_role("link", name="Create a discount code").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Create a discount code")
-    audit(page, "admin-discount-code-form")
-    page.get_by_role("button", name="Create the code").click()  # nothing filled in
-    expect(page.locator(".govuk-error-summary")).to_be_focused()
-    audit(page)
+    empty_form_is_refused(
+        page, "Discount codes", "Create a discount code", "admin-discount-code-form", "Create the code"
+    )
 
     page.get_by_label("Code", exact=True).fill("nhs 25")
     page.get_by_label("Percentage off", exact=True).fill("25")

@@ -18,28 +18,12 @@ from bookings.core.audit import AuditRecord
 from bookings.extensions import db
 from bookings.notifications.models import OutboxMessage
 from tests.conftest import login_as
+from tests.integration.admin.support import GOOD_EVENT
 from tests.support.factories import make_admin, make_event, make_user
 
 CONTROL_CHARACTERS = ["\x00", "\x01", "\x0b", "\x1b", "\x1f"]
 IDS = [f"U+{ord(c):04X}" for c in CONTROL_CHARACTERS]
 REFUSAL = "contains a control character"
-
-NEW_EVENT = {
-    "title": "Safeguarding adults",
-    "kind": "course",
-    "timezone": "Europe/London",
-    "capacity": "20",
-    "max_places_per_booking": "5",
-    "cancellation_cutoff_hours": "48",
-    "substitution_cutoff_hours": "2",
-    "session_rows": "1",
-    "sessions-0-starts_at": "2027-03-27T09:30",
-    "sessions-0-ends_at": "2027-03-27T16:30",
-    "rate_rows": "1",
-    "rates-0-name": "Public sector",
-    "rates-0-price": "95.50",
-    "rates-0-vat": "20",
-}
 
 
 def rows() -> dict[str, int]:
@@ -116,7 +100,7 @@ def test_new_event_with_a_control_character_is_refused_and_writes_nothing(client
     login_as(client, make_admin())
     before = rows()
 
-    response = client.post("/admin/events/new", data={**NEW_EVENT, "title": f"Safe{character}guarding"})
+    response = client.post("/admin/events/new", data={**GOOD_EVENT, "title": f"Safe{character}guarding"})
 
     assert_refused(response)
     assert rows() == before

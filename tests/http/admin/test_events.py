@@ -12,30 +12,9 @@ from bookings.core.clock import utcnow
 from bookings.extensions import db
 from bookings.notifications.models import OutboxMessage
 from tests.conftest import login_as
-from tests.integration.admin.support import add_question, audit_rows, book, london_event, london_times
+from tests.integration.admin.support import GOOD_EVENT, add_question, audit_rows, book, london_event, london_times
 from tests.support.factories import make_admin, make_event
 from tests.support.markup import missing_error_targets
-
-GOOD_EVENT = {
-    "title": "Safeguarding adults: level 2",
-    "kind": "course",
-    "timezone": "Europe/London",
-    "capacity": "20",
-    "max_places_per_booking": "5",
-    "cancellation_cutoff_hours": "48",
-    "substitution_cutoff_hours": "2",
-    "hold_minutes": "",
-    "offer_expiry_hours": "12",
-    "allow_invoice": "y",
-    "venue_name": "Civic Centre",
-    "session_rows": "2",
-    "sessions-0-starts_at": "2027-03-27T09:30",
-    "sessions-0-ends_at": "2027-03-27T16:30",
-    "rate_rows": "1",
-    "rates-0-name": "Public sector",
-    "rates-0-price": "95.50",
-    "rates-0-vat": "20",
-}
 
 
 def _events() -> int:

@@ -34,6 +34,15 @@ def attendee_form(n: int) -> dict[str, str]:
     return data
 
 
+def booked_through_the_pages(client, event, places: int) -> str:
+    """A new user books `places` free places through the pages: the booking's reference."""
+    login_as(client, make_user())
+    reference = reference_from(start(client, event, places=places))
+    client.post(f"/bookings/{reference}/attendees", data=attendee_form(places))
+    client.post(f"/bookings/{reference}/review", data={"payment": "free"})
+    return reference
+
+
 def test_anonymous_visitor_is_sent_to_sign_in(client, clock):
     event = make_event()
     response = client.post(f"/events/{event.slug}/book", data={"places": "1"})
@@ -148,10 +157,7 @@ def test_another_users_booking_pages_are_404(client, clock):
 
 def test_cancel_one_place_through_the_page(client, clock):
     event = make_event(capacity=3)
-    login_as(client, make_user())
-    reference = reference_from(start(client, event, places=2))
-    client.post(f"/bookings/{reference}/attendees", data=attendee_form(2))
-    client.post(f"/bookings/{reference}/review", data={"payment": "free"})
+    reference = booked_through_the_pages(client, event, places=2)
     booking = db.session.scalars(select(Booking)).one()
     first = booking.attendees[0].id
     assert client.post(f"/bookings/{reference}/cancel", data={"scope": "some"}).status_code == 422
@@ -163,10 +169,7 @@ def test_cancel_one_place_through_the_page(client, clock):
 
 def test_cancel_after_cut_off_is_refused_with_a_message(client, clock):
     event = make_event(starts_at=clock.now + timedelta(hours=30), cancellation_cutoff_hours=48)
-    login_as(client, make_user())
-    reference = reference_from(start(client, event, places=1))
-    client.post(f"/bookings/{reference}/attendees", data=attendee_form(1))
-    client.post(f"/bookings/{reference}/review", data={"payment": "free"})
+    reference = booked_through_the_pages(client, event, places=1)
     detail = client.get(f"/bookings/{reference}").get_data(as_text=True)
     assert "deadline for cancelling has passed" in detail
     response = client.post(f"/bookings/{reference}/cancel", data={"scope": "all"})
@@ -176,10 +179,7 @@ def test_cancel_after_cut_off_is_refused_with_a_message(client, clock):
 
 def test_substitute_attendee_through_the_page(client, clock):
     event = make_event(capacity=3)
-    login_as(client, make_user())
-    reference = reference_from(start(client, event, places=1))
-    client.post(f"/bookings/{reference}/attendees", data=attendee_form(1))
-    client.post(f"/bookings/{reference}/review", data={"payment": "free"})
+    reference = booked_through_the_pages(client, event, places=1)
     attendee = db.session.scalars(select(Attendee)).one()
     path = f"/bookings/{reference}/attendees/{attendee.id}/substitute"
     bad = client.post(path, data={"name": "", "email": "x"})
@@ -193,10 +193,7 @@ def test_substitute_page_refuses_someone_already_checked_in(client, clock):
     from bookings.admin.services import check_in
 
     event = make_event(capacity=3)
-    login_as(client, make_user())
-    reference = reference_from(start(client, event, places=1))
-    client.post(f"/bookings/{reference}/attendees", data=attendee_form(1))
-    client.post(f"/bookings/{reference}/review", data={"payment": "free"})
+    reference = booked_through_the_pages(client, event, places=1)
     attendee = db.session.scalars(select(Attendee)).one()
     check_in(attendee.id, make_admin(), clock.now)
     path = f"/bookings/{reference}/attendees/{attendee.id}/substitute"

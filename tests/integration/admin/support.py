@@ -98,3 +98,26 @@ def london_times(event_id: int) -> list[tuple[str, str]]:
         select(EventSession).where(EventSession.event_id == event_id).order_by(EventSession.starts_at)
     )
     return [(s.starts_at.astimezone(LONDON).isoformat(), s.ends_at.astimezone(LONDON).isoformat()) for s in sessions]
+
+
+# The console's new-event form, filled in well (two sessions, one rate).
+GOOD_EVENT = {
+    "title": "Safeguarding adults: level 2",
+    "kind": "course",
+    "timezone": "Europe/London",
+    "capacity": "20",
+    "max_places_per_booking": "5",
+    "cancellation_cutoff_hours": "48",
+    "substitution_cutoff_hours": "2",
+    "hold_minutes": "",
+    "offer_expiry_hours": "12",
+    "allow_invoice": "y",
+    "venue_name": "Civic Centre",
+    "session_rows": "2",
+    "sessions-0-starts_at": "2027-03-27T09:30",
+    "sessions-0-ends_at": "2027-03-27T16:30",
+    "rate_rows": "1",
+    "rates-0-name": "Public sector",
+    "rates-0-price": "95.50",
+    "rates-0-vat": "20",
+}

@@ -260,16 +260,22 @@ def test_expired_checkout_releases_the_hold(stripe_app, client, fake_stripe, rea
     assert capacity.availability(db.session.get(Event, event.id), real_clock.now).places_left == 2
 
 
+def checkouts_before_and_after_a_discount(now):
+    """A held £120 booking with a checkout at full price, then 10 % off and a second checkout (£108):
+    (the booking, the first session's id, the second's)."""
+    booking = held_booking(paid_event(), now)
+    checkout(booking, now)
+    old_session = payment_of(booking).checkout_session_id
+    ten_percent_off(booking, now)
+    checkout(booking, now)
+    return booking, old_session, payment_of(booking).checkout_session_id
+
+
 @pytest.mark.parametrize("order", ["completed first", "expired first"])
 def test_deliveries_out_of_order_leave_the_paid_booking_confirmed(stripe_app, client, fake_stripe, real_clock, order):
     from bookings.payments.services import expire_checkouts
 
-    booking = held_booking(paid_event(), real_clock.now)
-    checkout(booking, real_clock.now)
-    old_session = payment_of(booking).checkout_session_id
-    ten_percent_off(booking, real_clock.now)
-    checkout(booking, real_clock.now)
-    new_session = payment_of(booking).checkout_session_id
+    booking, old_session, new_session = checkouts_before_and_after_a_discount(real_clock.now)
     assert new_session != old_session
     expire_checkouts(real_clock.now)  # the old price's session is expired at Stripe
     fake_stripe.pay(new_session)
@@ -287,12 +293,7 @@ def test_deliveries_out_of_order_leave_the_paid_booking_confirmed(stripe_app, cl
 def test_a_checkout_paid_at_the_price_before_a_discount_is_refunded_and_the_places_stay_held(
     stripe_app, client, fake_stripe, real_clock
 ):
-    booking = held_booking(paid_event(), real_clock.now)
-    checkout(booking, real_clock.now)
-    old_session = payment_of(booking).checkout_session_id
-    ten_percent_off(booking, real_clock.now)
-    checkout(booking, real_clock.now)
-    new_session = payment_of(booking).checkout_session_id
+    booking, old_session, new_session = checkouts_before_and_after_a_discount(real_clock.now)
     fake_stripe.pay(old_session)  # before the sweep has expired it at Stripe: £120, not £108
 
     stale = events_of(fake_stripe, "checkout.session.completed", old_session)[0]
